@@ -1,0 +1,279 @@
+"""The wire format between the grader and the worker: plain data only, never pickle.
+
+A frame is a JSON header plus binary blobs (numpy's ``.npy`` format, loaded with
+``allow_pickle=False``). Values are encoded as a JSON tree with a few tags:
+
+    {"$tuple": [...]}                     a tuple
+    {"$dict": [[key, value], ...]}        a dict (keys may be any encodable scalar)
+    {"$nd": i, "subclass": "mod.Name"}    a numeric ndarray (blob i); subclass set if not exact
+    {"$np": "<f8", "v": 1.5}              a numpy scalar with its exact dtype
+    {"$tensor": i, "dtype": "torch.float32", "requires_grad": false, "subclass": ...}
+    {"$handle": 7, "type": "mod.Name", "repr": "..."}   an object that stays in the worker
+    {"$float": "nan" | "inf" | "-inf"}    non-finite floats (kept out of JSON's grammar)
+
+This module is shared by the grader and the worker, so it imports only the standard library
+and numpy. The worker side may be tampered with by student code; the grader side therefore
+validates everything it decodes (sizes, tags, dtypes) and trusts nothing else.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import struct
+
+import numpy as np
+
+MAX_HEADER = 64 * 1024 * 1024  # bytes of JSON a peer may send in one frame
+MAX_BLOBS = 256 * 1024 * 1024  # bytes of array data a peer may send in one frame
+NUMERIC_KINDS = "biufc"  # bool, int, uint, float, complex: no object, string or void arrays
+
+
+class ProtocolError(Exception):
+    """A frame that is malformed, too large, or holds something other than plain data."""
+
+
+class Handle:
+    """A reference to an object that lives in the worker (decoded on the grader side)."""
+
+    __slots__ = ("id", "type", "repr")
+
+    def __init__(self, id: int, type: str, repr: str):
+        self.id, self.type, self.repr = id, type, repr
+
+    def __repr__(self) -> str:
+        return f"<{self.type} object in the worker #{self.id}>"
+
+
+class TensorData:
+    """A torch tensor sent as data: its values as an ndarray plus torch's dtype name."""
+
+    __slots__ = ("array", "dtype", "requires_grad", "subclass")
+
+    def __init__(self, array: np.ndarray, dtype: str, requires_grad: bool, subclass: str | None):
+        self.array, self.dtype, self.requires_grad, self.subclass = array, dtype, requires_grad, subclass
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.array.shape)
+
+    def __repr__(self) -> str:
+        return f"tensor(shape={self.shape}, dtype={self.dtype})"
+
+
+# --------------------------------------------------------------------------- encoding
+
+
+def encode(value, blobs: list[bytes], make_handle=None, depth: int = 0):
+    """Return the JSON tree for ``value``, appending array data to ``blobs``.
+
+    ``make_handle(obj) -> dict`` turns anything that is not plain data into a handle; without
+    it such values raise ProtocolError.
+    """
+    if depth > 64:
+        raise ProtocolError("value nested too deeply")
+    t = type(value)
+    if value is None or t is bool or t is str:
+        return value
+    if t is int:
+        return value
+    if t is float:
+        return value if math.isfinite(value) else {"$float": repr(value)}
+    if t is list:
+        return [encode(v, blobs, make_handle, depth + 1) for v in value]
+    if t is tuple:
+        return {"$tuple": [encode(v, blobs, make_handle, depth + 1) for v in value]}
+    if t is dict:
+        return {"$dict": [[encode(k, blobs, make_handle, depth + 1), encode(v, blobs, make_handle, depth + 1)]
+                          for k, v in value.items()]}
+    if isinstance(value, np.ndarray) and value.dtype.kind in NUMERIC_KINDS:
+        arr = np.asarray(value)  # strips the subclass, keeps the data
+        node = {"$nd": _add_array(np.ascontiguousarray(arr.view(np.ndarray)), blobs)}
+        if t is not np.ndarray:
+            node["subclass"] = _qualname(t)
+        return node
+    if isinstance(value, np.generic) and value.dtype.kind in NUMERIC_KINDS:
+        return {"$np": value.dtype.str, "v": encode(value.item(), blobs)}
+    if _is_tensor(value):
+        return _encode_tensor(value, blobs)
+    if t is Handle:
+        return {"$handle": value.id}
+    if make_handle is not None:
+        return make_handle(value)
+    raise ProtocolError(f"cannot send a {_qualname(t)} as plain data")
+
+
+def _qualname(t: type) -> str:
+    return f"{getattr(t, '__module__', '?')}.{getattr(t, '__qualname__', '?')}"
+
+
+def _is_tensor(value) -> bool:
+    import sys
+
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(value, torch.Tensor)
+
+
+def _encode_tensor(value, blobs):
+    import torch
+
+    t = value.detach().cpu()
+    dtype = str(t.dtype)
+    if t.dtype == torch.bfloat16:
+        t = t.float()
+    arr = t.resolve_conj().resolve_neg().numpy()
+    node = {"$tensor": _add_array(np.ascontiguousarray(arr), blobs), "dtype": dtype,
+            "requires_grad": bool(value.requires_grad)}
+    if type(value) is not torch.Tensor and type(value) is not torch.nn.Parameter:
+        node["subclass"] = _qualname(type(value))
+    return node
+
+
+def _add_array(arr: np.ndarray, blobs: list[bytes]) -> int:
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, arr, allow_pickle=False)
+    blobs.append(buf.getvalue())
+    return len(blobs) - 1
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+def decode(node, blobs: list[bytes], depth: int = 0):
+    """Return the Python value for a JSON tree made by ``encode`` (validating as it goes)."""
+    if depth > 64:
+        raise ProtocolError("value nested too deeply")
+    if node is None or isinstance(node, (bool, int, float, str)):
+        return node
+    if isinstance(node, list):
+        return [decode(v, blobs, depth + 1) for v in node]
+    if not isinstance(node, dict) or len(node) == 0:
+        raise ProtocolError("malformed value")
+    if "$tuple" in node:
+        return tuple(decode(v, blobs, depth + 1) for v in _list(node["$tuple"]))
+    if "$dict" in node:
+        out = {}
+        for pair in _list(node["$dict"]):
+            if not isinstance(pair, list) or len(pair) != 2:
+                raise ProtocolError("malformed dict entry")
+            key = decode(pair[0], blobs, depth + 1)
+            try:
+                out[key] = decode(pair[1], blobs, depth + 1)
+            except TypeError:
+                raise ProtocolError("unhashable dict key") from None
+        return out
+    if "$float" in node:
+        if node["$float"] not in ("nan", "inf", "-inf"):
+            raise ProtocolError("malformed float")
+        return float(node["$float"])
+    if "$nd" in node:
+        arr = _array(node["$nd"], blobs)
+        sub = node.get("subclass")
+        return arr if sub is None else RemoteArraySubclass(arr, str(sub))
+    if "$np" in node:
+        dtype = np.dtype(str(node["$np"]))
+        if dtype.kind not in NUMERIC_KINDS:
+            raise ProtocolError("non-numeric numpy scalar")
+        v = decode(node["v"], blobs, depth + 1)
+        if not isinstance(v, (bool, int, float)):
+            raise ProtocolError("malformed numpy scalar")
+        return dtype.type(v)
+    if "$tensor" in node:
+        sub = node.get("subclass")
+        return TensorData(_array(node["$tensor"], blobs), str(node.get("dtype")),
+                          bool(node.get("requires_grad")), None if sub is None else str(sub))
+    if "$handle" in node:
+        hid = node["$handle"]
+        if type(hid) is not int:
+            raise ProtocolError("malformed handle")
+        return Handle(hid, str(node.get("type", "?"))[:200], str(node.get("repr", ""))[:500])
+    raise ProtocolError("unknown tag in value")
+
+
+class RemoteArraySubclass:
+    """What the worker returned was an ndarray *subclass*: kept apart so checks reject it."""
+
+    __slots__ = ("array", "subclass")
+
+    def __init__(self, array: np.ndarray, subclass: str):
+        self.array, self.subclass = array, subclass
+
+    def __repr__(self) -> str:
+        return f"<{self.subclass} (an ndarray subclass) shape={self.array.shape}>"
+
+
+def _list(v):
+    if not isinstance(v, list):
+        raise ProtocolError("malformed container")
+    return v
+
+
+def _array(index, blobs) -> np.ndarray:
+    if type(index) is not int or not 0 <= index < len(blobs):
+        raise ProtocolError("malformed array reference")
+    try:
+        arr = np.load(io.BytesIO(blobs[index]), allow_pickle=False)
+    except Exception as e:  # a corrupt blob is the peer's fault, never ours
+        raise ProtocolError(f"corrupt array data: {e}") from None
+    if type(arr) is not np.ndarray or arr.dtype.kind not in NUMERIC_KINDS:
+        raise ProtocolError("array of a non-numeric dtype")
+    return arr
+
+
+# --------------------------------------------------------------------------- framing
+
+
+def pack(message: dict, blobs: list[bytes]) -> bytes:
+    """Return the bytes of one frame: header length, header JSON, blob count, blobs."""
+    header = json.dumps(message, allow_nan=False, separators=(",", ":")).encode()
+    parts = [struct.pack(">QI", len(header), len(blobs)), header]
+    for b in blobs:
+        parts.append(struct.pack(">Q", len(b)))
+        parts.append(b)
+    return b"".join(parts)
+
+
+class FrameReader:
+    """Incremental parser: feed bytes, take complete frames. Enforces the size limits."""
+
+    def __init__(self):
+        self.buf = bytearray()
+
+    def feed(self, data: bytes) -> None:
+        self.buf += data
+        if len(self.buf) > MAX_HEADER + MAX_BLOBS + 1024:
+            raise ProtocolError("frame too large")
+
+    def take(self):
+        """Return (message, blobs) when a whole frame is buffered, else None."""
+        buf = self.buf
+        if len(buf) < 12:
+            return None
+        hlen, nblobs = struct.unpack_from(">QI", buf, 0)
+        if hlen > MAX_HEADER or nblobs > 100_000:
+            raise ProtocolError("frame too large")
+        pos = 12 + hlen
+        if len(buf) < pos:
+            return None
+        offsets, total = [], 0
+        for _ in range(nblobs):
+            if len(buf) < pos + 8:
+                return None
+            (blen,) = struct.unpack_from(">Q", buf, pos)
+            total += blen
+            if total > MAX_BLOBS:
+                raise ProtocolError("frame too large")
+            offsets.append((pos + 8, pos + 8 + blen))
+            pos += 8 + blen
+        if len(buf) < pos:
+            return None
+        try:
+            message = json.loads(bytes(buf[12:12 + hlen]))
+        except ValueError:
+            raise ProtocolError("malformed frame header") from None
+        if not isinstance(message, dict):
+            raise ProtocolError("malformed frame header")
+        blobs = [bytes(buf[a:b]) for a, b in offsets]
+        del buf[:pos]
+        return message, blobs

@@ -1,0 +1,401 @@
+"""The worker: the only process that runs student code.
+
+Started by ``grader.sandbox.process`` as ``python -I worker.py FD_IN FD_OUT CONFIG_JSON``, it
+sets its own resource limits, preloads the libraries the exercise needs, installs its guards
+(an audit hook that blocks starting processes, networking and reading the grader's files,
+and an import blocker), then answers requests on FD_IN with replies on FD_OUT until EOF.
+
+It deliberately imports nothing from the ``grader`` package (only ``protocol.py`` by path),
+so that the sandbox can hide the whole installation from it. Everything it sends is plain
+data; the grader treats it as untrusted anyway, since student code shares this process and
+can tamper with anything here.
+"""
+
+import importlib.abc
+import importlib.util
+import json
+import os
+import resource
+import sys
+import traceback
+import types
+
+_here = os.path.dirname(os.path.abspath(__file__))
+_spec = importlib.util.spec_from_file_location("_grader_protocol", os.path.join(_here, "protocol.py"))
+protocol = importlib.util.module_from_spec(_spec)
+sys.modules["_grader_protocol"] = protocol
+_spec.loader.exec_module(protocol)
+
+PROCESS_EVENTS = {
+    "os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.system", "os.exec",
+    "subprocess.Popen", "os.kill", "os.killpg", "pty.spawn", "os.startfile",
+}
+NETWORK_EVENTS = {"socket.connect", "socket.bind", "socket.sendto", "socket.sendmsg", "socket.getaddrinfo",
+                  "socket.gethostbyname", "socket.gethostbyaddr"}
+DANGEROUS_SYMBOLS = {b"fork", b"vfork", b"clone", b"clone3", b"execve", b"execv", b"execvp", b"system",
+                     b"posix_spawn", b"posix_spawnp", b"kill", b"killpg", b"ptrace", b"setsid", b"daemon"}
+BLOCKED_IMPORTS = ("grader", "reference", "solutions", "tests", "_grader_protocol")
+
+
+class State:
+    """What the guards need to know about the call in progress."""
+
+    hidden: tuple = ()  # real paths the submission must not read
+    monitoring = False  # a rule-bound call is running
+    violations: list = []
+    forbidden: tuple = ()  # top-level module names a rule forbids during the call
+    forbidden_dirs: tuple = ()
+    installing_profile = False
+    caught = False  # the monitor switched itself off after a finding
+
+
+# --------------------------------------------------------------------------- guards
+
+
+def _is_hidden(path) -> bool:
+    if isinstance(path, int) or not State.hidden:
+        return False
+    try:
+        p = os.path.realpath(os.fsdecode(path))
+    except (TypeError, ValueError):
+        return False
+    return any(p == h or p.startswith(h + os.sep) for h in State.hidden)
+
+
+def _audit(event, args):
+    if event in PROCESS_EVENTS:
+        raise PermissionError(f"the grading sandbox does not allow starting or signalling processes ({event})")
+    if event in NETWORK_EVENTS:
+        raise PermissionError(f"the grading sandbox has no network ({event})")
+    if event in ("open", "os.listdir", "os.scandir", "shutil.copyfile", "os.chdir") and args and _is_hidden(args[0]):
+        raise PermissionError("the grader's own files are not readable from a submission")
+    if event == "ctypes.dlsym" and len(args) > 1:
+        name = args[1] if isinstance(args[1], bytes) else str(args[1]).encode()
+        if name in DANGEROUS_SYMBOLS:
+            raise PermissionError("the grading sandbox does not allow this system call")
+    if event == "sys.setprofile" and State.monitoring and not State.installing_profile:
+        State.violations.append("switched off the grader's call monitor (sys.setprofile)")
+
+
+class _ImportBlocker(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED_IMPORTS:
+            raise ImportError(f"'{name}' belongs to the grader and cannot be imported by a submission")
+        return None
+
+
+def _profile(frame, event, arg):
+    """During a rule-bound call: note the first call into a forbidden library, then stop watching."""
+    found = None
+    if event == "call":
+        fn = frame.f_code.co_filename
+        for d in State.forbidden_dirs:
+            if fn.startswith(d):
+                mod = frame.f_globals.get("__name__", "?")
+                name = frame.f_code.co_name
+                found = f"imports {mod}" if name == "<module>" else f"calls {mod}.{name}"
+                break
+    elif event == "c_call":
+        mod = getattr(arg, "__module__", None)
+        if not isinstance(mod, str):
+            owner = getattr(arg, "__self__", None)
+            mod = getattr(owner, "__name__", None) if isinstance(owner, types.ModuleType) else None
+        if isinstance(mod, str) and mod.split(".")[0] in State.forbidden:
+            found = f"calls {mod}.{getattr(arg, '__name__', '?')}"
+    if found:
+        State.violations.append(f"it {found}")
+        State.installing_profile = True
+        sys.setprofile(None)  # one finding is enough; let the call finish at full speed
+        State.installing_profile = False
+        State.caught = True
+
+
+def _module_dirs(names) -> tuple:
+    dirs = []
+    for name in names:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None:
+            continue
+        for loc in (spec.submodule_search_locations or [os.path.dirname(spec.origin or "") or None]):
+            if loc:
+                dirs.append(os.path.realpath(loc) + os.sep)
+    return tuple(dirs)
+
+
+# --------------------------------------------------------------------------- the submission
+
+
+class Worker:
+    def __init__(self, config: dict):
+        self.config = config
+        self.module = types.ModuleType("submission")
+        self.module.__dict__["__builtins__"] = __builtins__
+        self.filenames: set[str] = set()
+        self.handles: dict[int, object] = {}
+        self.next_handle = 1
+        self.probes = {}
+
+    # ---- helpers
+
+    def make_handle(self, obj) -> dict:
+        hid = self.next_handle
+        self.next_handle += 1
+        self.handles[hid] = obj
+        try:
+            r = repr(obj)[:300]
+        except BaseException:
+            r = "?"
+        t = type(obj)
+        return {"$handle": hid, "type": f"{getattr(t, '__module__', '?')}.{getattr(t, '__qualname__', '?')}", "repr": r}
+
+    def unwrap(self, value):
+        return self.handles[value.id] if isinstance(value, protocol.Handle) else value
+
+    def resolve(self, target):
+        if isinstance(target, str):
+            if target not in self.module.__dict__:
+                raise LookupError(target)
+            return self.module.__dict__[target]
+        if isinstance(target, dict) and "$handle" in target:
+            return self.handles[target["$handle"]]
+        raise ValueError("bad target")
+
+    def error(self, exc: BaseException, kind: str = "exception") -> dict:
+        frames = []
+        tb = exc.__traceback__
+        for fs in traceback.extract_tb(tb):
+            if fs.filename in self.filenames:
+                frames.append([fs.filename, fs.lineno, fs.name, (fs.line or "")[:300]])
+        try:
+            message = str(exc)[:2000]
+        except BaseException:
+            message = "(the exception's message could not be read)"
+        if isinstance(exc, NotImplementedError):
+            kind = "not_implemented"
+        elif isinstance(exc, SystemExit):
+            kind, message = "exit", f"called sys.exit({exc.code!r})"[:300]
+        elif isinstance(exc, KeyboardInterrupt):
+            kind = "exit"
+        elif isinstance(exc, MemoryError):
+            kind = "memory"
+        t = type(exc)
+        return {"ok": False, "error": {"kind": kind, "type": getattr(t, "__qualname__", "?"),
+                                       "module": getattr(t, "__module__", "?"), "message": message,
+                                       "frames": frames[-20:]}}
+
+    # ---- operations
+
+    def op_load(self, msg, blobs):
+        errors = []
+        for cell in msg["cells"]:
+            filename = cell["filename"]
+            self.filenames.add(filename)
+            import linecache
+
+            lines = cell["code"].splitlines(True)
+            linecache.cache[filename] = (len(cell["code"]), None, lines, filename)
+            try:
+                code = compile(cell["code"], filename, "exec", dont_inherit=True)
+            except SyntaxError as e:
+                errors.append({"cell": cell.get("cell"), "kind": "syntax", "type": "SyntaxError",
+                               "message": str(e.msg), "frames": [[filename, e.lineno or 0, "<module>", (e.text or "").rstrip()]]})
+                continue
+            try:
+                exec(code, self.module.__dict__)
+            except BaseException as e:  # noqa: BLE001 - student code may raise anything
+                err = self.error(e)["error"]
+                err["cell"] = cell.get("cell")
+                errors.append(err)
+        names = {}
+        for k, v in list(self.module.__dict__.items()):
+            if k.startswith("__"):
+                continue
+            names[k] = "class" if isinstance(v, type) else "function" if callable(v) else "value"
+        return {"ok": True, "names": names, "errors": errors}
+
+    def op_call(self, msg, blobs):
+        try:
+            fn = self.resolve(msg["target"])
+        except LookupError:
+            return {"ok": False, "error": {"kind": "missing", "type": "NameError", "module": "builtins",
+                                           "message": f"{msg['target']} is not defined", "frames": []}}
+        try:
+            if msg.get("method"):
+                fn = getattr(fn, msg["method"])
+            if msg.get("attribute") is not None:
+                return {"ok": True, "value": getattr(fn, msg["attribute"])}
+        except BaseException as e:  # noqa: BLE001 - a student's property may raise anything
+            return self.error(e)
+        args = [self.unwrap(a) for a in protocol.decode(msg.get("args", []), blobs)]
+        kwargs = {k: self.unwrap(v) for k, v in protocol.decode(msg.get("kwargs", {"$dict": []}), blobs).items()}
+        forbid = tuple(msg.get("forbid") or ())
+        if forbid:
+            State.forbidden = forbid
+            State.forbidden_dirs = _module_dirs(forbid)
+            State.violations = []
+            State.caught = False
+            State.monitoring = True
+            State.installing_profile = True
+            sys.setprofile(_profile)
+            State.installing_profile = False
+        try:
+            value = fn(*args, **kwargs)
+        except BaseException as e:  # noqa: BLE001
+            return self.error(e)
+        finally:
+            if forbid:
+                still = sys.getprofile() is _profile
+                State.installing_profile = True
+                sys.setprofile(None)
+                State.installing_profile = False
+                State.monitoring = False
+                if not still and not State.caught and not State.violations:
+                    State.violations.append("switched off the grader's call monitor")
+        if forbid and State.violations:
+            return {"ok": False, "error": {"kind": "rule", "type": "RuleViolation", "module": "grader",
+                                           "message": "; ".join(dict.fromkeys(State.violations))[:1000], "frames": []}}
+        return {"ok": True, "value": value}
+
+    def op_release(self, msg, blobs):
+        for hid in msg.get("handles", []):
+            self.handles.pop(hid, None)
+        return {"ok": True, "value": None}
+
+    def load_probes(self):
+        """Load the grader's inspection helpers (``probes.py``) before the guards go up."""
+        path = os.path.join(_here, "probes.py")
+        if os.path.exists(path):
+            spec = importlib.util.spec_from_file_location("_grader_probes", path)
+            mod = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(mod)
+            self.probes = dict(mod.PROBES)
+
+    def op_probe(self, msg, blobs):
+        """Run one of the grader's inspection helpers on worker-side objects."""
+        probe = self.probes.get(msg["name"])
+        if probe is None:
+            return {"ok": False, "error": {"kind": "grader", "type": "LookupError", "module": "grader",
+                                           "message": f"unknown probe {msg['name']}", "frames": []}}
+        args = [self.unwrap(a) for a in protocol.decode(msg.get("args", []), blobs)]
+        try:
+            value = probe(*args)
+        except BaseException as e:  # noqa: BLE001
+            return self.error(e)
+        return {"ok": True, "value": value}
+
+    def op_ping(self, msg, blobs):
+        return {"ok": True, "value": "pong"}
+
+
+# --------------------------------------------------------------------------- main loop
+
+
+def _read_exact(fd, n):
+    chunks = []
+    while n:
+        b = os.read(fd, min(n, 1 << 20))
+        if not b:
+            raise EOFError
+        chunks.append(b)
+        n -= len(b)
+    return b"".join(chunks)
+
+
+def _read_frame(fd):
+    import struct
+
+    head = _read_exact(fd, 12)
+    hlen, nblobs = struct.unpack(">QI", head)
+    msg = json.loads(_read_exact(fd, hlen))
+    blobs = []
+    for _ in range(nblobs):
+        (blen,) = struct.unpack(">Q", _read_exact(fd, 8))
+        blobs.append(_read_exact(fd, blen))
+    return msg, blobs
+
+
+def _write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def _reply(worker, fd_out, reply):
+    blobs: list = []
+    try:
+        if "value" in reply:
+            reply["value"] = protocol.encode(reply["value"], blobs, worker.make_handle)
+        frame = protocol.pack(reply, blobs)
+    except BaseException as e:  # noqa: BLE001 - a hostile object may break encoding
+        blobs = []
+        frame = protocol.pack({"ok": False, "error": {"kind": "encode", "type": type(e).__qualname__, "module": "",
+                                                       "message": f"the result could not be sent back: {str(e)[:300]}",
+                                                       "frames": []}}, blobs)
+    _write_all(fd_out, frame)
+
+
+def _limit(which, value):
+    try:
+        soft, hard = resource.getrlimit(which)
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        resource.setrlimit(which, (value, value))
+    except (ValueError, OSError):
+        pass
+
+
+def main():
+    fd_in, fd_out = int(sys.argv[1]), int(sys.argv[2])
+    config = json.loads(sys.argv[3])
+    limits = config.get("limits", {})
+    if limits.get("memory"):
+        _limit(resource.RLIMIT_AS, int(limits["memory"]))
+    if limits.get("cpu"):
+        _limit(resource.RLIMIT_CPU, int(limits["cpu"]))
+    if limits.get("fsize") is not None:
+        _limit(resource.RLIMIT_FSIZE, int(limits["fsize"]))
+    if limits.get("nproc"):
+        _limit(resource.RLIMIT_NPROC, int(limits["nproc"]))
+    _limit(resource.RLIMIT_CORE, 0)
+    for name in config.get("preload", []):
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+    import numpy  # noqa: F401 - always preloaded: every exercise sends arrays
+
+    worker = Worker(config)
+    worker.load_probes()
+    State.hidden = tuple(os.path.realpath(p) for p in config.get("hidden", []))
+    sys.meta_path.insert(0, _ImportBlocker())
+    sys.addaudithook(_audit)
+    ops = {"load": worker.op_load, "call": worker.op_call, "release": worker.op_release,
+           "probe": worker.op_probe, "ping": worker.op_ping}
+    while True:
+        try:
+            msg, blobs = _read_frame(fd_in)
+        except EOFError:
+            break
+        op = ops.get(msg.get("op"))
+        if op is None:
+            reply = {"ok": False, "error": {"kind": "grader", "type": "ValueError", "module": "",
+                                            "message": "unknown op", "frames": []}}
+        else:
+            try:
+                reply = op(msg, blobs)
+            except BaseException as e:  # noqa: BLE001 - never let the loop die quietly
+                reply = worker.error(e, kind="worker")
+        for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+            try:
+                stream.flush()
+            except BaseException:  # noqa: BLE001 - the submission may have replaced the streams
+                pass
+        _reply(worker, fd_out, reply)
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
