@@ -42,10 +42,11 @@ class EarlyStopping:
       a gain of at most ``min_delta`` is no improvement. The first value is always an
       improvement, except that a NaN value is never one.
     * On an improvement, ``best`` becomes the value, ``best_epoch`` the 0-based number of this
-      ``step`` call (the first call is epoch 0) and the wait counter is reset to 0; otherwise
-      the wait counter goes up by 1.
-    * ``step`` returns ``True`` when the wait counter is ``>= patience``. Further calls follow
-      the same rules.
+      ``step`` call (the first call is epoch 0), the wait counter is reset to 0 and ``step``
+      returns ``False``: training never stops on an epoch that improved.
+    * Otherwise the wait counter goes up by 1 and ``step`` returns ``True`` if it is
+      ``>= patience`` (so with ``patience=0`` training stops at the first epoch without
+      improvement). Further calls follow the same rules.
     * Before the first improvement, ``best`` and ``best_epoch`` are ``None``.
 
     The Keras example — patience 3, the loss never improves after the first epoch: 4 epochs run.
@@ -55,6 +56,9 @@ class EarlyStopping:
     [False, False, False, True, False]
     >>> stopper.best, stopper.best_epoch
     (0.4, 4)
+    >>> stopper = EarlyStopping(patience=0)
+    >>> [stopper.step(loss) for loss in [3.0, 2.0, 2.0]]
+    [False, False, True]
     >>> stopper = EarlyStopping(patience=1, min_delta=0.1, mode="max")
     >>> stopper.step(0.80), stopper.step(0.85)
     (False, True)

@@ -7,17 +7,20 @@ The oracle the grader compares submissions against.
 
 - improvement: ``value < best - min_delta`` (mode "min") or ``value > best + min_delta``
   (mode "max"); the first value always improves (there is no best yet); NaN never improves;
-- on improvement ``best``/``best_epoch`` are updated and the wait counter is reset to 0,
-  otherwise the counter goes up by one; ``step`` returns True ("stop now") when the counter
-  is ``>= patience``. Calls after a True keep the same rules (it keeps returning True until
-  an improvement);
+- on improvement ``best``/``best_epoch`` are updated, the wait counter is reset to 0 and
+  ``step`` returns False (Keras returns before its stop test); otherwise the counter goes up
+  by one and ``step`` returns True ("stop now") when it is ``>= patience``. For patience >= 1
+  this is the same as "stop when wait >= patience"; with patience 0 it stops at the first
+  epoch without improvement (not on every epoch). Calls after a True keep the same rules;
 - ``best_epoch`` is the 0-based index of the ``step`` call that set ``best``; before any
   improvement ``best`` and ``best_epoch`` are None.
 
 So with patience 3 and a loss that never improves after the first epoch, ``step`` returns
 True on its 4th call: 4 epochs run (the Keras docstring example).
-Difference to Keras: Keras starts from best = ±inf, so a first value of +inf (mode "min")
-does not count as an improvement there; here it does.
+Differences to Keras, both only for degenerate first values: Keras starts from best = ±inf,
+so a first value of +inf (mode "min") does not count as an improvement there (here it does);
+and Keras never stops on epoch 0 (its ``epoch > 0`` test), which matters only for patience 0
+with a NaN first value (here that stops at once).
 
 Augmentation works on batches ``(N, C, H, W)`` (or ``(N, H, W)``), channels first; labels are
 not touched (a flipped or slightly shifted digit/object keeps its class). Both functions return
@@ -62,13 +65,14 @@ class EarlyStopping:
     def step(self, value) -> bool:
         """Record one epoch's value; return True if training should stop now."""
         value = float(value)
+        epoch = self.epoch
+        self.epoch += 1
         if self._is_improvement(value):
             self.best = value
-            self.best_epoch = self.epoch
+            self.best_epoch = epoch
             self.wait = 0
-        else:
-            self.wait += 1
-        self.epoch += 1
+            return False  # never stop on an improvement (matters for patience 0)
+        self.wait += 1
         return self.wait >= self.patience
 
 

@@ -172,10 +172,10 @@ def conv2d_params(in_channels, out_channels, kernel_size, bias=True):
     1536
     """
     # BEGIN SOLUTION
-    if isinstance(kernel_size, int):
-        kh, kw = kernel_size, kernel_size
-    else:
+    if isinstance(kernel_size, (tuple, list)):
         kh, kw = kernel_size
+    else:
+        kh, kw = kernel_size, kernel_size
     n = out_channels * in_channels * kh * kw
     if bias:
         n += out_channels

@@ -45,7 +45,7 @@ def causal_conv1d(x, kernel, dilation=1):
     assert dilation >= 1, "dilation must be >= 1"
     k = len(kernel)
     y = np.zeros(len(x))
-    for t in range(len(x)):
+    for t in range(len(y)):
         for j in range(k):
             source = t - (k - 1 - j) * dilation
             if source >= 0:  # before the start: zero padding

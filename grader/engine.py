@@ -1,0 +1,284 @@
+"""Grade one submission of one exercise: ``grade("exercise03", "exercise03.py")``.
+
+The steps: read the submission (``collect``), look at its source (``static``), start the
+worker and load the code into it (``sandbox``), run every check with fixed hypothesis
+settings, and for each failing check keep the smallest counterexample, the expected and the
+returned value, and the typical mistake it matches. Returns an ``ExerciseResult``; turning
+that into text, JSON or JUnit is ``grader.report``'s job.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Callable
+
+from . import __version__, registry, static
+from .check import CheckSpec, Exercise, Mismatch, Mistake
+from .collect import Source, read_submission
+from .report.fmt import show, show_call
+from .results import CheckResult, Counterexample, Diagnosis, ExerciseResult
+from .sandbox.process import Limits, bwrap_path
+from .sandbox.proxy import Abort, CallRecord, StudentError, Submission
+
+ABORT_OUTCOMES = {
+    "not_implemented": "not_implemented", "missing": "missing", "timeout": "timeout", "check_timeout": "timeout",
+    "exercise_timeout": "timeout", "crash": "crash", "exit": "crash", "protocol": "crash", "load": "crash",
+    "rule": "rule",
+}
+
+
+def grade(exercise: str | registry.ExerciseInfo, submission: str | Path | Source, *, instructor: bool = False,
+          sandbox: bool = True, limits: Limits | None = None, hidden_paths: tuple[str, ...] = (),
+          max_examples: int | None = None, on_check: Callable[[CheckResult], None] | None = None) -> ExerciseResult:
+    """Grade ``submission`` (a path or a read ``Source``) for ``exercise`` (id, name or info)."""
+    started = time.monotonic()
+    info = exercise if isinstance(exercise, registry.ExerciseInfo) else registry.find_exercise(exercise)
+    source = submission if isinstance(submission, Source) else read_submission(Path(submission))
+    notes = list(source.notes)
+    syntax = source.syntax_errors()
+    stubs = frozenset(static.stubs(source.text))
+
+    # start the worker first: it boots while this process imports the checks (and hypothesis)
+    limits = limits or Limits()
+    sub = None
+    fatal = None
+    if syntax and source.kind == "py":
+        fatal = f"your file has a syntax error, so nothing could be run — {syntax[0]}"
+    else:
+        notes += [f"{e} — this cell was skipped" for e in syntax]
+        sub = Submission([c.to_wire() for c in source.cells], limits=limits, preload=info.preload,
+                         hidden=hidden_paths, sandbox=sandbox, stubs=stubs)
+        sub.start()
+    ex = registry.load(info)
+    _apply_limits(limits, ex.limits)
+    if sub is not None:
+        sub.rules = dict(ex.rules)
+        sub.exercise_deadline = started + limits.exercise_timeout
+    results: list[CheckResult] = []
+    try:
+        if sub is not None:
+            report = sub.ensure_loaded()
+            if report.fatal:
+                fatal = report.fatal
+            notes += [_load_error_note(e, source) for e in report.errors]
+        static_rules = {fname: static.rule_violations(source.text, fname, forbid) for fname, forbid in ex.rules.items()}
+        for fname, found in static_rules.items():
+            if found:
+                notes.append(f"{fname} breaks the exercise's rule ({', '.join(ex.rules[fname])} not allowed): "
+                             + "; ".join(found))
+        for spec in ex.checks:
+            if spec.hidden and not instructor:
+                continue
+            result = _run_check(spec, ex, sub, fatal, static_rules, max_examples)
+            results.append(result)
+            if on_check is not None:
+                on_check(result)
+    finally:
+        output = ""
+        if sub is not None:
+            sub.close()
+            output = sub.output
+    sandbox_note = "bubblewrap" if (sandbox and bwrap_path()) else (
+        "reduced: bubblewrap is not installed (apt-get install bubblewrap); the worker runs under resource "
+        "limits and an audit hook only" if sandbox else "reduced: disabled with --no-sandbox")
+    return ExerciseResult(
+        exercise=info.id, title=ex.title, submission=source.path.name, sha256=source.sha256, checks=results,
+        notes=notes, output=output, sandbox=sandbox_note, instructor=instructor, grader_version=__version__,
+        duration=round(time.monotonic() - started, 3),
+    )
+
+
+def _apply_limits(limits: Limits, overrides: dict) -> None:
+    defaults = Limits()
+    for key, value in overrides.items():
+        if getattr(limits, key) == getattr(defaults, key):  # the caller's own settings win
+            setattr(limits, key, value)
+
+
+def _load_error_note(err: dict, source: Source) -> str:
+    frames = err.get("frames") or []
+    where = f"{frames[-1][0]}, line {frames[-1][1]}" if frames else (
+        f"cell {err.get('cell')}" if err.get("cell") else source.path.name)
+    what = f"{err.get('type', 'Exception')}: {err.get('message', '')}"
+    if source.kind == "ipynb":
+        return f"{where} raised {what} — the grader carried on with the next cells"
+    return f"{where} raised {what} while your file was loading — whatever it defines after that line is missing"
+
+
+# --------------------------------------------------------------------------- one check
+
+
+@dataclasses.dataclass
+class _Failure:
+    kwargs: dict
+    error: BaseException
+    calls: list[CallRecord]
+
+
+def _run_check(spec: CheckSpec, ex: Exercise, sub: Submission | None, fatal: str | None,
+               static_rules: dict[str, list[str]], max_examples: int | None) -> CheckResult:
+    base = dict(name=spec.name, title=spec.title, max_score=spec.points, functions=spec.functions, hidden=spec.hidden)
+    if fatal is not None or sub is None:
+        return CheckResult(**base, score=0.0, outcome="crash", message=fatal or "nothing could be run")
+    for fname in spec.functions:
+        if static_rules.get(fname):
+            return CheckResult(**base, score=0.0, outcome="rule",
+                               message=f"{fname} must not use {', '.join(ex.rules[fname])} here: "
+                                       + "; ".join(static_rules[fname]))
+        if fname in sub.stubs:
+            return CheckResult(**base, score=0.0, outcome="not_implemented", message=f"{fname} is not implemented yet")
+    started = time.monotonic()
+    sub.log = []
+    sub.deadline = started + (spec.timeout or sub.limits.check_timeout)
+    failures: list[_Failure] = []
+    error: BaseException | None = None
+    try:
+        _execute(spec, sub, failures, max_examples or spec.max_examples or ex.max_examples)
+    except BaseException as e:  # noqa: BLE001 - sorted below; KeyboardInterrupt re-raised
+        if isinstance(e, KeyboardInterrupt):
+            raise
+        error = e
+    finally:
+        sub.deadline = None
+    duration = round(time.monotonic() - started, 3)
+    base.update(examples=len(sub.log), duration=duration)
+    if error is None:
+        return CheckResult(**base, score=spec.points, outcome="passed")
+    # a check that ran out of time while shrinking still has its smallest failure so far
+    if isinstance(error, Abort) and error.kind == "check_timeout" and failures:
+        error = failures[-1].error
+    if isinstance(error, Abort):
+        return CheckResult(**base, score=0.0, outcome=ABORT_OUTCOMES.get(error.kind, "crash"),
+                           message=error.message, frames=error.frames,
+                           counterexample=_counterexample(failures[-1] if failures else None, error))
+    failure = failures[-1] if failures else _Failure({}, error, list(sub.log))
+    if not isinstance(error, (Mismatch, StudentError)) and failures:
+        # hypothesis' own wrappers (Flaky, …): report the student's failure underneath
+        error = failure.error
+    diagnosis = _diagnose(ex.mistakes, spec, failures or [failure])
+    if isinstance(error, StudentError):
+        message = f"{error.function} raised {error.error_type}: {error.message}"
+        frames = error.frames
+    elif isinstance(error, Mismatch):
+        message, frames = f"{error.what}: {error.detail}", []
+    else:
+        message = f"the check could not judge the result ({type(error).__name__}: {str(error)[:300]})"
+        frames = []
+    flaky = _is_flaky(error)
+    if flaky:
+        message += " (the same input did not always give the same result)"
+    return CheckResult(**base, score=0.0, outcome="failed", message=message, frames=frames,
+                       counterexample=_counterexample(failure, error), diagnosis=diagnosis)
+
+
+def _is_flaky(error: BaseException) -> bool:
+    return type(error).__name__ in ("Flaky", "FlakyFailure")
+
+
+def _execute(spec: CheckSpec, sub: Submission, failures: list[_Failure], max_examples: int) -> None:
+    fn = spec.fn
+    hyp = getattr(fn, "hypothesis", None)
+    if hyp is None:
+        try:
+            fn(sub)
+        except Exception as e:
+            failures.append(_Failure({}, e, list(sub.log)))
+            raise
+        return
+    from hypothesis import HealthCheck, Phase, Verbosity, settings
+
+    inner = hyp.inner_test
+
+    def recording(*args, **kwargs):
+        start = len(sub.log)
+        try:
+            return inner(*args, **kwargs)
+        except Exception as e:
+            drawn = {k: v for k, v in kwargs.items() if k != "sub"}
+            failures.append(_Failure(drawn, e, sub.log[start:]))
+            del failures[:-12]
+            raise
+
+    hyp.inner_test = recording
+    try:
+        configured = settings(
+            max_examples=max_examples, deadline=None, database=None, derandomize=True,
+            suppress_health_check=list(HealthCheck), report_multiple_bugs=False, verbosity=Verbosity.quiet,
+            print_blob=False, phases=(Phase.explicit, Phase.generate, Phase.shrink),
+        )(fn)
+        configured(sub)
+    finally:
+        hyp.inner_test = inner
+
+
+# --------------------------------------------------------------------------- reporting a failure
+
+
+def _expand(kwargs: dict) -> dict[str, str]:
+    out = {}
+    for key, value in kwargs.items():
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for f in dataclasses.fields(value):
+                out[f.name] = show(getattr(value, f.name))
+        elif isinstance(value, dict) and all(isinstance(k, str) for k in value) and len(value) <= 8:
+            out.update({k: show(v) for k, v in value.items()})
+        else:
+            out[key] = show(value)
+    return out
+
+
+def _failing_call(failure: _Failure, error: BaseException) -> CallRecord | None:
+    for record in reversed(failure.calls):
+        if isinstance(error, Mismatch) and record.result is not None and record.result is error.got:
+            return record
+        if isinstance(error, StudentError) and record.error is error:
+            return record
+    return failure.calls[-1] if failure.calls else None
+
+
+def _counterexample(failure: _Failure | None, error: BaseException) -> Counterexample | None:
+    if failure is None:
+        return None
+    record = _failing_call(failure, error)
+    inputs = _expand(failure.kwargs)
+    if not inputs and record is None:
+        return None
+    call = show_call(record.function, record.args, record.kwargs) if record is not None else None
+    if not inputs and record is not None:  # a fixed-input check: show the call's own arguments
+        inputs = {f"arg{i}": show(a) for i, a in enumerate(record.args)} | {k: show(v) for k, v in record.kwargs.items()}
+    expected = got = None
+    if isinstance(error, Mismatch):
+        expected = None if error.expected is None else show(error.expected)
+        got = show(error.got)
+    elif isinstance(error, StudentError):
+        got = f"{error.error_type}: {error.message}"
+    return Counterexample(inputs=inputs, call=call, expected=expected, got=got)
+
+
+def _diagnose(mistakes: list[Mistake], spec: CheckSpec, failures: list[_Failure]) -> Diagnosis | None:
+    """Return the typical mistake that explains the failing results best (or None).
+
+    Every call that came back with a value during a failing example is a piece of evidence;
+    The evidence is the call whose result failed in each failing example; a mistake is named
+    when it explains the smallest failing example and at least half of the evidence for its
+    function.
+    """
+    candidates = [m for m in mistakes if not spec.functions or m.function in spec.functions]
+    if not candidates:
+        return None
+    evidence = [_failing_call(f, f.error) for f in failures]
+    records = [r for r in evidence if r is not None and r.error is None and r.result is not None]
+    last = records[-1:] if evidence[-1] is not None and records and records[-1] is evidence[-1] else []
+    best, best_ratio = None, 0.0
+    for mistake in candidates:
+        mine = [r for r in records if r.function == mistake.function]
+        if not mine:
+            continue
+        if not any(mistake.explains(r.result, r.args, r.kwargs) for r in last if r.function == mistake.function):
+            continue
+        ratio = sum(mistake.explains(r.result, r.args, r.kwargs) for r in mine) / len(mine)
+        if ratio >= 0.5 and ratio > best_ratio:
+            best, best_ratio = mistake, ratio
+    return None if best is None else Diagnosis(best.name, best.message, best.hint)

@@ -1,0 +1,119 @@
+"""The human report: a rich table of checks, then what went wrong and how to fix it."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from ..results import CheckResult, ExerciseResult
+
+ICONS = {"passed": ("✔", "green"), "not_implemented": ("…", "yellow"), "skipped": ("-", "dim")}
+OUTCOME_LABEL = {
+    "not_implemented": "not implemented yet", "missing": "missing", "timeout": "timed out", "crash": "crashed",
+    "rule": "rule broken", "error": "grader error", "failed": "failed",
+}
+
+
+def _points(x: float) -> str:
+    return f"{x:g}"
+
+
+def summary_table(result: ExerciseResult) -> Table:
+    """Return the one-row-per-check table with the total as its footer."""
+    table = Table(title=f"{result.exercise} — {result.title}", title_justify="left", show_footer=True,
+                  expand=False, pad_edge=False, box=None)
+    table.add_column("", width=1)
+    table.add_column("check", footer="total", ratio=1)
+    table.add_column("points", justify="right",
+                     footer=Text(f"{_points(result.score)}/{_points(result.max_score)}",
+                                 style="bold green" if result.passed else "bold red"))
+    for c in result.checks:
+        icon, style = ICONS.get(c.outcome, ("✘", "red"))
+        title = Text(c.title)
+        if c.hidden:
+            title.append(" (hidden)", style="dim")
+        if not c.passed:
+            title.append(f"  {OUTCOME_LABEL.get(c.outcome, c.outcome)}", style=style)
+        table.add_row(Text(icon, style=style), title, f"{_points(c.score)}/{_points(c.max_score)}")
+    return table
+
+
+def failure_panel(c: CheckResult, verbose: bool = False) -> Panel:
+    """Return the details of one failed check: counterexample, expected vs got, diagnosis, hint."""
+    parts: list = [Text(c.message)]
+    if c.frames:
+        frames = c.frames if verbose else c.frames[-1:]
+        for fname, lineno, func, line in frames:
+            parts.append(Text.from_markup(f"  [dim]at[/] {escape(str(fname))}, line {lineno}, in {escape(str(func))}"))
+            if line:
+                parts.append(Text(f"      {line}", style="cyan"))
+    ce = c.counterexample
+    if ce is not None:
+        label = "smallest failing input" if len(ce.inputs) else "input"
+        parts.append(Text(f"\n{label}:", style="bold"))
+        for name, value in ce.inputs.items():
+            parts.append(_labelled(name, value))
+        if ce.call:
+            parts.append(_labelled("call", ce.call))
+        if ce.expected is not None:
+            parts.append(_labelled("expected", ce.expected, "green"))
+        if ce.got is not None:
+            parts.append(_labelled("got", ce.got, "red"))
+    if c.diagnosis is not None:
+        parts.append(Text.assemble(("\nlikely mistake: ", "bold yellow"), (c.diagnosis.message, "yellow")))
+        if c.diagnosis.hint:
+            parts.append(Text.assemble(("hint: ", "bold"), c.diagnosis.hint))
+    style = "yellow" if c.outcome == "not_implemented" else "red"
+    return Panel(Group(*parts), title=f"✘ {c.title}", title_align="left", border_style=style)
+
+
+def _labelled(name: str, value: str, style: str = "") -> Text:
+    lines = value.splitlines() or [""]
+    pad = " " * (len(name) + 4)
+    text = Text(f"  {name}: ", style="bold")
+    text.append(lines[0], style=style)
+    for line in lines[1:]:
+        text.append(f"\n{pad}{line}", style=style)
+    return text
+
+
+def render(result: ExerciseResult, console: Console | None = None, verbose: bool = False) -> None:
+    """Print the report for one exercise."""
+    console = console or Console()
+    console.print(summary_table(result))
+    for note in result.notes:
+        console.print(Text.assemble(("note: ", "bold yellow"), note))
+    failed = [c for c in result.checks if not c.passed]
+    not_impl = [c for c in failed if c.outcome == "not_implemented"]
+    shown = [c for c in failed if c.outcome != "not_implemented"]
+    # one line for each function still to do, not one panel per check
+    todo = sorted({f for c in not_impl for f in c.functions[:1]} or {c.title for c in not_impl})
+    if todo:
+        console.print(Text.assemble(("\nnot implemented yet: ", "bold yellow"), ", ".join(todo)))
+    for c in shown:
+        console.print(failure_panel(c, verbose))
+    if verbose:
+        console.print(Text(f"sandbox: {result.sandbox}", style="dim"))
+        if result.output:
+            console.print(Panel(Text(result.output[-4000:]), title="what your code printed", border_style="dim"))
+        console.print(Text(f"graded in {result.duration:.2f} s by grader {result.grader_version}; "
+                           f"submission sha256 {result.sha256[:12]}", style="dim"))
+    if result.passed:
+        everything = "all public checks passed" if not result.instructor and _has_hidden(result) \
+            else "all checks passed"
+        console.print(Text(f"\n{everything}: {_points(result.score)}/{_points(result.max_score)} points",
+                           style="bold green"))
+    else:
+        console.print(Text(f"\nscore: {_points(result.score)}/{_points(result.max_score)} points", style="bold"))
+
+
+def _has_hidden(result: ExerciseResult) -> bool:
+    from .. import registry
+
+    try:
+        return registry.find_exercise(result.exercise).hidden_points > 0
+    except registry.UnknownExercise:
+        return False

@@ -1,0 +1,59 @@
+"""JSON output: one object, compatible with Gradescope's autograder ``results.json``.
+
+Gradescope reads ``score``, ``tests`` (``name``, ``score``, ``max_score``, ``status``,
+``output``, ``visibility``) and top-level ``output``/``visibility``; everything else here
+(the counterexample, the diagnosis, notes) is extra detail for other tools.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ..results import CheckResult, ExerciseResult
+
+
+def check_output(c: CheckResult) -> str:
+    """Return the plain-text feedback for one check (what Gradescope shows under it)."""
+    if c.passed:
+        return ""
+    lines = [c.message]
+    for fname, lineno, func, line in c.frames[-1:]:
+        lines.append(f"  at {fname}, line {lineno}, in {func}: {line}")
+    ce = c.counterexample
+    if ce is not None:
+        lines.append("smallest failing input:" if ce.inputs else "input:")
+        lines += [f"  {k} = {v}" for k, v in ce.inputs.items()]
+        if ce.call:
+            lines.append(f"  call: {ce.call}")
+        if ce.expected is not None:
+            lines.append(f"  expected: {ce.expected}")
+        if ce.got is not None:
+            lines.append(f"  got: {ce.got}")
+    if c.diagnosis is not None:
+        lines.append(f"likely mistake: {c.diagnosis.message}")
+        if c.diagnosis.hint:
+            lines.append(f"hint: {c.diagnosis.hint}")
+    return "\n".join(lines)
+
+
+def to_json_dict(result: ExerciseResult) -> dict:
+    tests = []
+    for c in result.checks:
+        d = c.to_dict()
+        d.update(output=check_output(c), visibility="hidden" if c.hidden else "visible")
+        d["name"] = c.title
+        d["check"] = c.name
+        tests.append(d)
+    out = result.to_dict()
+    del out["checks"]
+    printed = out.pop("output")
+    out.update(
+        tests=tests, visibility="visible", stdout_visibility="hidden",
+        output="\n".join(result.notes) if result.notes else ("all checks passed" if result.passed else ""),
+        execution_time=result.duration, student_output=printed,
+    )
+    return out
+
+
+def render(result: ExerciseResult) -> str:
+    return json.dumps(to_json_dict(result), indent=2, ensure_ascii=False)

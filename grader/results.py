@@ -1,0 +1,95 @@
+"""The grading results: small dataclasses, from one check up to one exercise.
+
+Rendering is separate (``grader.report``): these hold plain, JSON-ready data, already
+formatted for reading where they show student values, so that two runs on the same
+submission compare equal (timings aside).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+# what happened in a check, beyond passed/failed
+OUTCOMES = ("passed", "failed", "error", "not_implemented", "missing", "timeout", "crash", "rule", "skipped")
+
+
+@dataclass
+class Diagnosis:
+    """A typical mistake the failing output matches."""
+
+    name: str
+    message: str
+    hint: str = ""
+
+
+@dataclass
+class Counterexample:
+    """The smallest failing input hypothesis found, and what came back for it."""
+
+    inputs: dict[str, str]  # argument name -> readable value
+    call: str | None = None  # e.g. "conv2d(image, kernel, stride=2)"
+    expected: str | None = None
+    got: str | None = None
+
+
+@dataclass
+class CheckResult:
+    name: str
+    title: str
+    score: float
+    max_score: float
+    outcome: str  # one of OUTCOMES
+    message: str = ""
+    functions: tuple[str, ...] = ()
+    counterexample: Counterexample | None = None
+    diagnosis: Diagnosis | None = None
+    frames: list[list] = field(default_factory=list)  # the student's own traceback frames
+    hidden: bool = False
+    examples: int = 0  # calls into the submission
+    duration: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == "passed"
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["status"] = "passed" if self.passed else "failed"
+        d["functions"] = list(self.functions)
+        return d
+
+
+@dataclass
+class ExerciseResult:
+    exercise: str
+    title: str
+    submission: str
+    sha256: str
+    checks: list[CheckResult]
+    notes: list[str] = field(default_factory=list)  # load errors, skipped cells, rule findings
+    output: str = ""  # what the submission printed (bounded)
+    sandbox: str = ""  # "bubblewrap" or "reduced (…)"
+    instructor: bool = False
+    grader_version: str = ""
+    duration: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return round(sum(c.score for c in self.checks), 6)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(c.max_score for c in self.checks), 6)
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    def to_dict(self) -> dict:
+        return {
+            "exercise": self.exercise, "title": self.title, "submission": self.submission, "sha256": self.sha256,
+            "score": self.score, "max_score": self.max_score, "passed": self.passed,
+            "checks": [c.to_dict() for c in self.checks], "notes": list(self.notes), "output": self.output,
+            "sandbox": self.sandbox, "instructor": self.instructor, "grader_version": self.grader_version,
+            "duration": self.duration,
+        }
