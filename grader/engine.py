@@ -31,8 +31,12 @@ ABORT_OUTCOMES = {
 
 def grade(exercise: str | registry.ExerciseInfo, submission: str | Path | Source, *, instructor: bool = False,
           sandbox: bool = True, limits: Limits | None = None, hidden_paths: tuple[str, ...] = (),
-          max_examples: int | None = None, on_check: Callable[[CheckResult], None] | None = None) -> ExerciseResult:
-    """Grade ``submission`` (a path or a read ``Source``) for ``exercise`` (id, name or info)."""
+          max_examples: int | None = None, on_check: Callable[[CheckResult], None] | None = None,
+          only: Callable[[CheckSpec], bool] | None = None) -> ExerciseResult:
+    """Grade ``submission`` (a path or a read ``Source``) for ``exercise`` (id, name or info).
+
+    ``only`` selects a subset of the checks (the project's own tests use it to stay fast).
+    """
     started = time.monotonic()
     info = exercise if isinstance(exercise, registry.ExerciseInfo) else registry.find_exercise(exercise)
     source = submission if isinstance(submission, Source) else read_submission(Path(submission))
@@ -69,7 +73,7 @@ def grade(exercise: str | registry.ExerciseInfo, submission: str | Path | Source
                 notes.append(f"{fname} breaks the exercise's rule ({', '.join(ex.rules[fname])} not allowed): "
                              + "; ".join(found))
         for spec in ex.checks:
-            if spec.hidden and not instructor:
+            if (spec.hidden and not instructor) or (only is not None and not only(spec)):
                 continue
             result = _run_check(spec, ex, sub, fatal, static_rules, max_examples)
             results.append(result)
@@ -203,12 +207,15 @@ def _execute(spec: CheckSpec, sub: Submission, failures: list[_Failure], max_exa
 
     hyp.inner_test = recording
     try:
-        configured = settings(
+        # the same check function is graded again and again in one process (batch, tests):
+        # forget the previous run's settings before applying this run's
+        fn.__dict__.pop("_hypothesis_internal_settings_applied", None)
+        settings(
             max_examples=max_examples, deadline=None, database=None, derandomize=True,
             suppress_health_check=list(HealthCheck), report_multiple_bugs=False, verbosity=Verbosity.quiet,
             print_blob=False, phases=(Phase.explicit, Phase.generate, Phase.shrink),
         )(fn)
-        configured(sub)
+        fn(sub)
     finally:
         hyp.inner_test = inner
 
@@ -219,7 +226,10 @@ def _execute(spec: CheckSpec, sub: Submission, failures: list[_Failure], max_exa
 def _expand(kwargs: dict) -> dict[str, str]:
     out = {}
     for key, value in kwargs.items():
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if isinstance(value, tuple) and any(dataclasses.is_dataclass(v) for v in value):
+            for i, v in enumerate(value):
+                out.update(_expand({f"{key}[{i}]": v}))
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
             for f in dataclasses.fields(value):
                 out[f.name] = show(getattr(value, f.name))
         elif isinstance(value, dict) and all(isinstance(k, str) for k in value) and len(value) <= 8:
@@ -247,7 +257,7 @@ def _counterexample(failure: _Failure | None, error: BaseException) -> Counterex
         return None
     call = show_call(record.function, record.args, record.kwargs) if record is not None else None
     if not inputs and record is not None:  # a fixed-input check: show the call's own arguments
-        inputs = {f"arg{i}": show(a) for i, a in enumerate(record.args)} | {k: show(v) for k, v in record.kwargs.items()}
+        inputs = {f"argument {i + 1}": show(a) for i, a in enumerate(record.args)} | {k: show(v) for k, v in record.kwargs.items()}
     expected = got = None
     if isinstance(error, Mismatch):
         expected = None if error.expected is None else show(error.expected)

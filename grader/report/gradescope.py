@@ -22,18 +22,23 @@ def check_output(c: CheckResult) -> str:
     ce = c.counterexample
     if ce is not None:
         lines.append("smallest failing input:" if ce.inputs else "input:")
-        lines += [f"  {k} = {v}" for k, v in ce.inputs.items()]
+        lines += [_labelled(f"{k} =", v) for k, v in ce.inputs.items()]
         if ce.call:
-            lines.append(f"  call: {ce.call}")
+            lines.append(_labelled("call:", ce.call))
         if ce.expected is not None:
-            lines.append(f"  expected: {ce.expected}")
+            lines.append(_labelled("expected:", ce.expected))
         if ce.got is not None:
-            lines.append(f"  got: {ce.got}")
+            lines.append(_labelled("got:", ce.got))
     if c.diagnosis is not None:
         lines.append(f"likely mistake: {c.diagnosis.message}")
         if c.diagnosis.hint:
             lines.append(f"hint: {c.diagnosis.hint}")
     return "\n".join(lines)
+
+
+def _labelled(label: str, value: str) -> str:
+    pad = "\n" + " " * (len(label) + 3)
+    return f"  {label} " + pad.join(value.splitlines())
 
 
 def to_json_dict(result: ExerciseResult) -> dict:

@@ -1,0 +1,149 @@
+"""exercise03's checks judged against the project itself: solution, exercise file, mistakes, rule."""
+
+import json
+
+import pytest
+
+from grader.report import gradescope
+
+EX = "exercise03"
+
+
+def test_the_solution_scores_full_marks(grade_text, solution_text):
+    result = grade_text(EX, solution_text(EX))
+    assert result.max_score == 17
+    assert result.score == result.max_score, [c.message for c in result.checks if not c.passed]
+
+
+def test_the_released_exercise_file_scores_zero_and_every_check_says_not_implemented(grade_text, exercise_text):
+    result = grade_text(EX, exercise_text(EX))
+    assert result.score == 0
+    assert {c.outcome for c in result.checks} == {"not_implemented"}
+
+
+def test_two_gradings_of_a_buggy_submission_give_identical_json(grade_text, solution_text, mutate):
+    text = mutate(solution_text(EX), "out[f, i, j] = np.sum(window * kernel[f])",
+                  "out[f, i, j] = np.sum(window * kernel[f, :, ::-1, ::-1])")
+    runs = []
+    for _ in range(2):
+        d = gradescope.to_json_dict(grade_text(EX, text))
+        for key in ("duration", "execution_time"):
+            d.pop(key)
+        for t in d["tests"]:
+            t.pop("duration")
+        runs.append(json.dumps(d, sort_keys=True))
+    assert runs[0] == runs[1]
+    assert json.loads(runs[0])["score"] < 17
+
+
+# (anchor in the solution, replacement, function, the mistake's name in MISTAKES)
+MISTAKE_EDITS = [
+    ("out[f, i, j] = np.sum(window * kernel[f])", "out[f, i, j] = np.sum(window * kernel[f, :, ::-1, ::-1])",
+     "conv2d", "flipped kernel"),
+    ("out_h = (height - kh) // stride + 1", "out_h = (height - kh) // stride", "conv2d", "off-by-one output size"),
+    ("rows = cols = (padding, padding)", "rows = cols = (padding, 0)", "conv2d", "padding on one side only"),
+    ("top, left = i * stride, j * stride\n                window", "top, left = i, j\n                window",
+     "conv2d", "stride ignored"),
+    ("out[f, i, j] = np.sum(window * kernel[f])", "out[f, i, j] = np.sum(window[0] * kernel[f, 0])",
+     "conv2d", "channels not summed"),
+    ("    stride = size\n", "    stride = 1\n", "max_pool2d", "pooling stride 1 instead of size"),
+    ("return (n + 2 * padding - kernel_size) // stride + 1", "return (n + padding - kernel_size) // stride + 1",
+     "conv_output_size", "padding on one side only"),
+]
+
+
+@pytest.mark.parametrize("anchor, replacement, function, mistake", MISTAKE_EDITS,
+                         ids=[f"{m[2]}: {m[3]}" for m in MISTAKE_EDITS])
+def test_each_typical_mistake_loses_points_and_is_diagnosed(grade_text, solution_text, mutate, diagnosed,
+                                                            anchor, replacement, function, mistake):
+    text = solution_text(EX)
+    if anchor not in text:
+        pytest.fail(f"anchor not found in the solution: {anchor!r}")
+    result = grade_text(EX, mutate(text, anchor, replacement), functions=[function])
+    assert result.score < result.max_score
+    assert mistake in diagnosed(result)
+
+
+def test_a_failed_check_shows_the_smallest_counterexample_expected_and_got(grade_text, solution_text, mutate):
+    text = mutate(solution_text(EX), "out[f, i, j] = np.sum(window * kernel[f])",
+                  "out[f, i, j] = np.sum(window * kernel[f, :, ::-1, ::-1])")
+    result = grade_text(EX, text, functions=["conv2d"])
+    check = next(c for c in result.checks if c.name == "conv2d_matches_the_reference_on_single_channel_images")
+    ce = check.counterexample
+    # hypothesis shrinks a flipped kernel down to one row of two pixels
+    assert ce.inputs["image"].startswith("[[") and "(1, 2)" in ce.inputs["image"]
+    assert ce.expected != ce.got and ce.call.startswith("conv2d(")
+
+
+def test_using_scipy_inside_conv2d_breaks_the_by_hand_rule(grade_text, solution_text):
+    text = solution_text(EX) + '''
+
+def conv2d(image, kernel, bias=0.0, stride=1, padding=0):
+    from scipy.signal import correlate2d
+    return correlate2d(image, kernel, mode="valid") + bias
+'''
+    result = grade_text(EX, text, functions=["conv2d"])
+    conv = [c for c in result.checks if "conv2d" in c.functions[:1]]
+    assert conv and all(c.outcome == "rule" and c.score == 0 for c in conv)
+    assert "scipy" in conv[0].message
+
+
+def test_a_library_call_hidden_in_a_helper_is_caught_at_run_time(grade_text, solution_text):
+    text = solution_text(EX) + '''
+
+import importlib
+def _helper(a, k):
+    sig = importlib.import_module("scipy" + ".signal")
+    return sig.correlate2d(a, k, mode="valid")
+
+def conv2d(image, kernel, bias=0.0, stride=1, padding=0):
+    return _helper(image, kernel) + bias
+'''
+    result = grade_text(EX, text, functions=["conv2d"])
+    first = next(c for c in result.checks if c.name == "conv2d_reproduces_the_lecture_examples")
+    assert first.outcome == "rule" and "scipy" in first.message
+
+
+def test_a_vectorized_float32_solution_also_scores_full_marks(grade_text):
+    text = '''
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+def conv_output_size(n, kernel_size, stride=1, padding=0):
+    if padding == "same":
+        return n
+    p = 0 if padding == "valid" else padding
+    return (n + 2 * p - kernel_size) // stride + 1
+
+def conv2d(image, kernel, bias=0.0, stride=1, padding=0):
+    x = np.asarray(image, dtype=np.float32)
+    w = np.asarray(kernel, dtype=np.float32)
+    single = w.ndim < 4
+    if w.ndim == 2:
+        w = w[None, None]
+    elif w.ndim == 3:
+        w = w[None]
+    if x.ndim == 2:
+        x = x[None]
+    kh, kw = w.shape[-2:]
+    if padding == "same":
+        pads = ((0, 0), ((kh - 1) // 2, kh // 2), ((kw - 1) // 2, kw // 2))
+    else:
+        p = 0 if padding == "valid" else padding
+        pads = ((0, 0), (p, p), (p, p))
+    x = np.pad(x, pads)
+    win = sliding_window_view(x, (kh, kw), axis=(1, 2))[:, ::stride, ::stride]
+    out = np.einsum("chwij,fcij->fhw", win, w) + np.reshape(np.asarray(bias, np.float32), (-1, 1, 1))
+    return out[0] if single else out
+
+def relu(x):
+    return np.where(np.asarray(x) > 0, x, 0.0)
+
+def max_pool2d(x, size=2, stride=None):
+    stride = stride or size
+    x = np.asarray(x)
+    win = sliding_window_view(x, (size, size), axis=(-2, -1))[..., ::stride, ::stride, :, :]
+    return win.max(axis=(-2, -1))
+'''
+    result = grade_text(EX, text)
+    assert result.score == result.max_score, [c.message for c in result.checks if not c.passed]

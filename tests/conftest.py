@@ -1,0 +1,72 @@
+"""Shared fixtures: grade a source text, the solutions' texts, one-line mutations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark tests that need ../shared/data and skip them cleanly when it is absent."""
+    for item in items:
+        if "shared_data" in item.keywords and not SHARED_DATA.is_dir():
+            item.add_marker(pytest.mark.skip(reason=f"needs the course data in {SHARED_DATA} (not present)"))
+
+
+@pytest.fixture
+def solution_text():
+    """Return a function giving the text of solutions/<exercise>.py."""
+    return lambda exercise: (ROOT / "solutions" / f"{exercise}.py").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def exercise_text():
+    """Return a function giving the text of the released exercises/<exercise>.py."""
+    return lambda exercise: (ROOT / "exercises" / f"{exercise}.py").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def mutate():
+    """Return a function replacing exactly one occurrence of ``old`` by ``new`` (asserting it is there)."""
+    def apply(text: str, old: str, new: str) -> str:
+        assert text.count(old) == 1, f"the mutation's anchor occurs {text.count(old)} times: {old!r}"
+        return text.replace(old, new)
+    return apply
+
+
+@pytest.fixture
+def grade_text(tmp_path):
+    """Return ``run(exercise, text, functions=None, **grade_kwargs) -> ExerciseResult``.
+
+    ``functions`` restricts grading to the checks about those functions (fast mistake tests).
+    """
+    from grader.engine import grade
+
+    counter = iter(range(10_000))
+
+    def run(exercise: str, text: str, *, functions=None, suffix: str = ".py", **kwargs):
+        folder = tmp_path / f"s{next(counter)}"
+        folder.mkdir()
+        path = folder / f"{exercise}{suffix}"
+        path.write_text(text, encoding="utf-8")
+        only = None
+        if functions is not None:
+            wanted = set(functions)
+            only = lambda spec: bool(wanted & set(spec.functions))  # noqa: E731
+        return grade(exercise, path, only=only, **kwargs)
+
+    return run
+
+
+def diagnoses(result) -> set[str]:
+    """Return the names of all mistakes diagnosed in a result."""
+    return {c.diagnosis.name for c in result.checks if c.diagnosis is not None}
+
+
+@pytest.fixture
+def diagnosed():
+    return diagnoses
