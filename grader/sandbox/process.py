@@ -286,13 +286,18 @@ class WorkerProcess:
             raise WorkerTimeout(f"did not finish within {timeout:g} s (an endless loop, or far too slow?)")
         if cls is WorkerProtocolError:
             raise WorkerProtocolError(f"the submission interfered with the grader's channel ({detail})")
-        raise WorkerDied(describe_exit(code))
+        raise WorkerDied(describe_exit(code, via_bwrap=bool(self.bwrap)))
 
 
-def describe_exit(code: int | None) -> str:
-    """Return a sentence saying how the worker process ended."""
+def describe_exit(code: int | None, via_bwrap: bool = False) -> str:
+    """Return a sentence saying how the worker process ended.
+
+    bubblewrap reports a child killed by signal N as exit status 128 + N.
+    """
     if code is None:
         return "the process running your code stopped answering"
+    if via_bwrap and code > 128 and (code - 128) in signal.Signals._value2member_map_:
+        code = -(code - 128)
     if code < 0:
         sig = -code
         name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else f"signal {sig}"

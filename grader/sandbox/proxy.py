@@ -160,7 +160,7 @@ class Submission:
         now = time.monotonic()
         t, why = self.limits.call_timeout, "call"
         for deadline, label in ((self.deadline, "check"), (self.exercise_deadline, "exercise")):
-            if deadline is not None and deadline - now < t:
+            if deadline is not None and deadline - now < t - 0.05:
                 t, why = deadline - now, label
         return t, why
 
@@ -211,13 +211,13 @@ class Submission:
         self.log.append(record)
         try:
             reply, rblobs = self.worker.request(msg, blobs, timeout=timeout)
-        except WorkerTimeout as e:
+        except WorkerTimeout:
             self._collect_output()
             self.worker = None
-            if why == "call":
-                raise Abort("timeout", f"{label} {e}", fname) from None
-            raise Abort("check_timeout" if why == "check" else "exercise_timeout",
-                        f"{label} was still running when the {why}'s time limit ran out", fname) from None
+            limit = "" if why == "call" else f" (the {why}'s time limit)"
+            raise Abort("timeout" if why == "call" else f"{why}_timeout",
+                        f"{label} did not finish within {timeout:.3g} s{limit}: an endless loop, or far too slow?",
+                        fname) from None
         except WorkerLost as e:
             self._collect_output()
             self.worker = None
