@@ -1,0 +1,85 @@
+"""The `grade` command through click's CliRunner: formats, exit codes, one-line usage errors."""
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from grader.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTION = str(ROOT / "solutions" / "exercise03.py")
+EXERCISE = str(ROOT / "exercises" / "exercise03.py")
+
+
+def run(*args, cwd=None):
+    runner = CliRunner()
+    if cwd is None:
+        return runner.invoke(main, list(args), catch_exceptions=False)
+    with runner.isolated_filesystem(temp_dir=cwd):
+        return runner.invoke(main, list(args), catch_exceptions=False)
+
+
+def test_json_on_the_solution_gives_full_marks_and_exit_0():
+    result = run("exercise03", "--submission", SOLUTION, "--format", "json")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["score"] == data["max_score"] == 17
+    assert {t["status"] for t in data["tests"]} == {"passed"}
+    assert all({"name", "score", "max_score", "status", "output"} <= set(t) for t in data["tests"])
+
+
+def test_the_exercise_file_scores_zero_exit_1_and_the_report_has_no_traceback():
+    result = run("exercise03", "--submission", EXERCISE)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "not implemented yet: conv2d, conv_output_size, max_pool2d, relu" in result.output
+    assert "0/17" in result.output
+    data = json.loads(run("exercise03", "--submission", EXERCISE, "--format", "json").stdout)
+    assert data["score"] == 0
+
+
+def test_what_the_submission_prints_never_reaches_stdout_in_json(tmp_path):
+    noisy = tmp_path / "exercise03.py"
+    noisy.write_text(Path(SOLUTION).read_text() + "\nprint('NOISE ' * 1000)\nimport sys\nsys.stdout.write('NOISE')\n")
+    result = run("exercise03", "--submission", str(noisy), "--format", "json")
+    data = json.loads(result.stdout)
+    assert data["score"] == 17 and "NOISE" in data["student_output"]
+
+
+def test_junit_output_is_valid_xml_with_one_testcase_per_check():
+    result = run("exercise03", "--submission", EXERCISE, "--format", "junit")
+    assert result.exit_code == 1
+    suite = ET.fromstring(result.stdout).find("testsuite")
+    assert int(suite.get("tests")) == len(suite.findall("testcase")) == int(suite.get("failures"))
+
+
+def test_unknown_exercise_and_missing_file_are_one_line_usage_errors(tmp_path):
+    result = run("exercise99")
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "unknown exercise 'exercise99'" in result.stderr
+    result = run("exercise03", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "grade start exercise03" in result.stderr
+    result = run("exercise03", "--submission", str(tmp_path / "nope.py"))
+    assert result.exit_code == 2 and "not found" in result.stderr
+
+
+def test_start_writes_the_exercise_file_and_grading_it_finds_it_by_name(tmp_path):
+    runner = CliRunner()
+    with runner.isolated_filesystem(temp_dir=tmp_path):
+        result = runner.invoke(main, ["start", "convolution"])
+        assert result.exit_code == 0
+        assert Path("exercise03.py").read_text() == Path(EXERCISE).read_text()
+        assert runner.invoke(main, ["start", "exercise03"]).exit_code == 2  # no overwrite without --force
+        listing = runner.invoke(main, ["list"]).output
+        assert "exercise03" in listing and "exercise03.py" in listing
+        graded = runner.invoke(main, ["3", "--format", "json"])
+        assert graded.exit_code == 1 and json.loads(graded.stdout)["score"] == 0
+
+
+def test_release_check_passes_on_this_checkout():
+    result = run("release", "--check", "--root", str(ROOT))
+    assert result.exit_code == 0, result.output
+    assert "up to date" in result.output
