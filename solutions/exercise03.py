@@ -3,8 +3,9 @@
 Implement the building blocks of a CNN with numpy: the convolution of an image with a
 kernel (or a bank of kernels), the output size formula, ReLU and max-pooling.
 
-Rule ("by hand"): numpy only. Write the sums yourself; no library convolution — torch,
-scipy and cv2 must not be used anywhere in this file (the grader checks the imports).
+Rule ("by hand"): numpy only. Write the sums yourself: ``conv2d`` must not call a library
+convolution from torch, scipy or cv2 (the grader reads your code and watches the calls;
+a violation costs the points of every conv2d check).
 
 Conventions that matter:
 

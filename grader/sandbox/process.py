@@ -106,6 +106,19 @@ def installation_paths() -> list[str]:
     return out
 
 
+def _python_paths_under_tmp() -> list[str]:
+    """Return the interpreter's own folders that live under /tmp (hidden by the private /tmp)."""
+    candidates = [sys.prefix, sys.exec_prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable)),
+                  os.path.dirname(sys.executable), *sys.path]
+    out = []
+    for p in candidates:
+        if p and os.path.isdir(p):
+            for q in {os.path.abspath(p), os.path.realpath(p)}:
+                if q.startswith("/tmp/") and not any(q.startswith(o + "/") or q == o for o in out):
+                    out.append(q)
+    return sorted(out, key=len)
+
+
 @dataclass
 class WorkerProcess:
     """One worker: ``start()`` it, ``request()`` as often as needed, ``close()`` it."""
@@ -153,9 +166,10 @@ class WorkerProcess:
             inside = "/tmp/.grader"
             cmd = [self.bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
                    "--unshare-all", "--die-with-parent", "--new-session"]
+            for path in _python_paths_under_tmp():  # a virtualenv in /tmp must stay visible
+                cmd += ["--ro-bind", path, path]
             for path in hidden:
-                if path != "/tmp" and not path.startswith("/tmp/"):
-                    cmd += ["--tmpfs", path]
+                cmd += ["--tmpfs", path]
             for name in WORKER_FILES:
                 if (HERE / name).exists():
                     cmd += ["--ro-bind", str(HERE / name), f"{inside}/{name}"]
