@@ -9,9 +9,13 @@ the broken function) must still pass, and no process of the submission may outli
 import os
 import time
 
+from pathlib import Path
+
 import pytest
 
 from grader.sandbox.process import Limits
+
+REFERENCE_FILE = str(Path(__file__).resolve().parents[2] / "reference" / "exercise03.py")
 
 EX = "exercise03"
 LIMITS = dict(call_timeout=2.0, check_timeout=3.0, exercise_timeout=60.0)
@@ -34,19 +38,22 @@ HOSTILE = {
     "returns nan": ("return float('nan')", "failed", "expected an int"),
     "imports the reference": ("import reference.exercise03 as r\n    return r.conv_output_size(n, kernel_size, stride, padding)",
                               None, "cannot be imported"),
-    "reads the reference file": ("import glob\n    return len(open(glob.glob('/**/reference/exercise03.py', recursive=True)[0]).read())",
-                                 None, ""),
+    "reads the reference file": (f"return len(open({REFERENCE_FILE!r}).read())", None, ""),
+    "lists the reference folder": (f"import os\n    return len(os.listdir({str(Path(REFERENCE_FILE).parent)!r})) - 100",
+                                   None, ""),
     "uses the network": ("import socket\n    socket.create_connection(('127.0.0.1', 9), timeout=1)", None, "network"),
 }
 
 
 def _worker_pids() -> set[int]:
+    """Return every live process started by this test process's workers (tagged in their environment)."""
+    tag = f"GRADER_PARENT={os.getpid()}".encode()
     pids = set()
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                with open(f"/proc/{entry}/cmdline", "rb") as f:
-                    if b"worker.py" in f.read():
+                with open(f"/proc/{entry}/environ", "rb") as f:
+                    if tag in f.read().split(b"\0"):
                         pids.add(int(entry))
             except OSError:
                 pass
@@ -55,11 +62,24 @@ def _worker_pids() -> set[int]:
 
 @pytest.mark.parametrize("behaviour", list(HOSTILE))
 def test_a_hostile_function_fails_its_own_checks_only_and_leaves_no_process(grade_text, solution_text, behaviour):
+    _contained(grade_text, solution_text, behaviour, sandbox=True)
+
+
+REDUCED = ["forks", "starts a subprocess", "imports the reference", "reads the reference file", "uses the network",
+           "calls os._exit", "hangs"]
+
+
+@pytest.mark.parametrize("behaviour", REDUCED)
+def test_without_bubblewrap_the_guards_still_contain_it(grade_text, solution_text, behaviour):
+    _contained(grade_text, solution_text, behaviour, sandbox=False)
+
+
+def _contained(grade_text, solution_text, behaviour, sandbox):
     body, outcome, message = HOSTILE[behaviour]
     text = solution_text(EX) + f"\n\ndef conv_output_size(n, kernel_size, stride=1, padding=0):\n    {body}\n"
     before = _worker_pids()
     start = time.monotonic()
-    result = grade_text(EX, text, functions=["conv_output_size", "relu"], limits=Limits(**LIMITS))
+    result = grade_text(EX, text, functions=["conv_output_size", "relu"], limits=Limits(**LIMITS), sandbox=sandbox)
     elapsed = time.monotonic() - start
     broken = [c for c in result.checks if c.functions[0] == "conv_output_size"]
     others = [c for c in result.checks if c.functions[0] == "relu"]
