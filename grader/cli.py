@@ -96,15 +96,18 @@ def start(exercise: str, force: bool, folder: Path):
 @click.option("--instructor", is_flag=True, help="Also run hidden checks.")
 @click.option("--no-sandbox", is_flag=True, help="Run without bubblewrap (limits and guards stay).")
 @click.option("--timeout", type=float, default=None, help="Seconds allowed per check (default 10).")
+@click.option("--min-score", type=float, default=None,
+              help="Exit 0 when the score reaches this many points, else 1 (default: every check must pass).")
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks, sandbox details and printed output.")
-def check_cmd(exercise, submission, fmt, instructor, no_sandbox, timeout, verbose):
+def check_cmd(exercise, submission, fmt, instructor, no_sandbox, timeout, min_score, verbose):
     """Grade a submission of EXERCISE."""
     sys.exit(run_grade(exercise, submission, fmt=fmt, instructor=instructor, sandbox=not no_sandbox,
-                       timeout=timeout, verbose=verbose))
+                       timeout=timeout, min_score=min_score, verbose=verbose))
 
 
 def run_grade(exercise: str, submission: Path | None, *, fmt: str = "rich", instructor: bool = False,
-              sandbox: bool = True, timeout: float | None = None, verbose: bool = False) -> int:
+              sandbox: bool = True, timeout: float | None = None, min_score: float | None = None,
+              verbose: bool = False) -> int:
     """Grade and print the report; return the exit status (0 passed, 1 failed, 2 usage error)."""
     from .collect import find_submission
 
@@ -143,6 +146,8 @@ def run_grade(exercise: str, submission: Path | None, *, fmt: str = "rich", inst
         from .report import console
 
         console.render(result, Console(highlight=False), verbose=verbose)
+    if min_score is not None:
+        return 0 if result.score >= min_score else 1
     return 0 if result.passed else 1
 
 

@@ -83,3 +83,14 @@ def test_release_check_passes_on_this_checkout():
     result = run("release", "--check", "--root", str(ROOT))
     assert result.exit_code == 0, result.output
     assert "up to date" in result.output
+
+
+def test_min_score_sets_the_exit_status_by_points(tmp_path, solution_text, mutate):
+    buggy = tmp_path / "exercise03.py"
+    buggy.write_text(mutate(solution_text("exercise03"), "    stride = size\n", "    stride = 1\n"))
+    data = json.loads(run("exercise03", "--submission", str(buggy), "--format", "json").stdout)
+    assert 0 < data["score"] < 17
+    assert run("exercise03", "--submission", str(buggy), "--format", "json",
+               "--min-score", str(data["score"])).exit_code == 0
+    assert run("exercise03", "--submission", str(buggy), "--format", "json",
+               "--min-score", str(data["score"] + 0.5)).exit_code == 1
