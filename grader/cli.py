@@ -151,6 +151,15 @@ def run_grade(exercise: str, submission: Path | None, *, fmt: str = "rich", inst
     return 0 if result.passed else 1
 
 
+def _data_group():
+    from .data.cli import data
+
+    return data
+
+
+main.add_command(_data_group())
+
+
 @main.command()
 @click.option("--check", "check_only", is_flag=True, help="Fail (exit 1) if exercises/ is out of date.")
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("."),

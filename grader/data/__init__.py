@@ -1,0 +1,15 @@
+"""Datasets for the course: loaders for the formats users have, downloads, the course's splits.
+
+    from grader.data import load, course_splits
+    train, test = load("cifar10")                 # from the cache folder (grade data download cifar10)
+    train, val, test = course_splits(train, test)  # 10,000 / 10,000 / 10,000, balanced, seed 0
+
+Images are uint8 (N, C, H, W), labels int64, plus the class names (:class:`Dataset`).
+"""
+
+from .loaders import (NAMES, DataError, Dataset, TrainTest, load, load_cifar10_batches, load_idx,
+                      load_image_folder, locate)
+from .splits import course_splits
+
+__all__ = ["NAMES", "DataError", "Dataset", "TrainTest", "load", "load_cifar10_batches", "load_idx",
+           "load_image_folder", "locate", "course_splits"]
