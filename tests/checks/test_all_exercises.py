@@ -1,0 +1,31 @@
+"""The project against itself: every solution scores full marks, every released file zero."""
+
+from pathlib import Path
+
+import pytest
+
+from grader import registry
+
+ROOT = Path(__file__).resolve().parents[2]
+EXERCISES = [info.id for info in registry.all_exercises()]
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_every_solution_scores_full_marks(grade_text, exercise):
+    result = grade_text(exercise, (ROOT / "solutions" / f"{exercise}.py").read_text(encoding="utf-8"))
+    assert result.max_score > 0
+    assert result.score == result.max_score, [(c.name, c.message) for c in result.checks if not c.passed]
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_every_released_exercise_file_scores_zero_with_every_check_not_implemented(grade_text, exercise):
+    result = grade_text(exercise, (ROOT / "exercises" / f"{exercise}.py").read_text(encoding="utf-8"))
+    assert result.score == 0
+    assert {c.outcome for c in result.checks} == {"not_implemented"}, \
+        [(c.name, c.outcome, c.message) for c in result.checks if c.outcome != "not_implemented"]
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_every_exercise_has_its_four_parts(exercise):
+    for folder in ("reference", "solutions", "exercises", "grader/checks"):
+        assert (ROOT / folder / f"{exercise}.py").is_file(), f"{folder}/{exercise}.py is missing"
