@@ -10,6 +10,8 @@ that into text, JSON or JUnit is ``grader.report``'s job.
 from __future__ import annotations
 
 import dataclasses
+import gc
+import sys
 import time
 from pathlib import Path
 from typing import Callable
@@ -56,6 +58,7 @@ def grade(exercise: str | registry.ExerciseInfo, submission: str | Path | Source
                          hidden=hidden_paths, sandbox=sandbox, stubs=stubs)
         sub.start()
     ex = registry.load(info)
+    _settle_runtime()
     _apply_limits(limits, ex.limits)
     if sub is not None:
         sub.rules = dict(ex.rules)
@@ -92,6 +95,20 @@ def grade(exercise: str | registry.ExerciseInfo, submission: str | Path | Source
         notes=notes, output=output, sandbox=sandbox_note, instructor=instructor, grader_version=__version__,
         duration=round(time.monotonic() - started, 3),
     )
+
+
+def _settle_runtime() -> None:
+    """Tune this process for taking turns with the worker.
+
+    The grader runs its oracle while the worker waits and the other way round: with more
+    than one thread, torch's OpenMP workers keep spinning after every small op and take the
+    core the worker needs (several times slower on 2 cores). And everything imported so far
+    lives until the end: freezing it keeps the garbage collector from walking it again.
+    """
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
+    gc.freeze()
 
 
 def _apply_limits(limits: Limits, overrides: dict) -> None:

@@ -67,7 +67,7 @@ def failure_panel(c: CheckResult, verbose: bool = False) -> Panel:
         if c.diagnosis.hint:
             parts.append(Text.assemble(("hint: ", "bold"), c.diagnosis.hint))
     style = "yellow" if c.outcome == "not_implemented" else "red"
-    return Panel(Group(*parts), title=f"✘ {c.title}", title_align="left", border_style=style)
+    return Panel(Group(*parts), title=f"✘ {escape(c.title)}", title_align="left", border_style=style)
 
 
 def _labelled(name: str, value: str, style: str = "") -> Text:
