@@ -19,7 +19,6 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
-import torch
 from torch import nn
 
 from grader.check import Mismatch, Mistake, check, expect, expect_int, type_name

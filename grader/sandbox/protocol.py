@@ -10,6 +10,7 @@ A frame is a JSON header plus binary blobs (numpy's ``.npy`` format, loaded with
     {"$tensor": i, "dtype": "torch.float32", "requires_grad": false, "subclass": ...}
     {"$handle": 7, "type": "mod.Name", "repr": "..."}   an object that stays in the worker
     {"$float": "nan" | "inf" | "-inf"}    non-finite floats (kept out of JSON's grammar)
+    {"$rng": 6}                           np.random.default_rng(6), built where it is decoded
 
 This module is shared by the grader and the worker, so it imports only the standard library
 and numpy. The worker side may be tampered with by student code; the grader side therefore
@@ -44,6 +45,19 @@ class Handle:
 
     def __repr__(self) -> str:
         return f"<{self.type} object in the worker #{self.id}>"
+
+
+class Generator:
+    """A seeded random generator for the student's function: the worker builds
+    ``np.random.default_rng(seed)`` itself (a Generator object is not plain data)."""
+
+    __slots__ = ("seed",)
+
+    def __init__(self, seed: int):
+        self.seed = int(seed)
+
+    def __repr__(self) -> str:
+        return f"np.random.default_rng({self.seed})"
 
 
 class TensorData:
@@ -99,6 +113,8 @@ def encode(value, blobs: list[bytes], make_handle=None, depth: int = 0):
         return _encode_tensor(value, blobs)
     if t is Handle:
         return {"$handle": value.id}
+    if t is Generator:
+        return {"$rng": value.seed}
     if make_handle is not None:
         return make_handle(value)
     raise ProtocolError(f"cannot send a {_qualname(t)} as plain data")
@@ -183,6 +199,10 @@ def decode(node, blobs: list[bytes], depth: int = 0):
         sub = node.get("subclass")
         return TensorData(_array(node["$tensor"], blobs), str(node.get("dtype")),
                           bool(node.get("requires_grad")), None if sub is None else str(sub))
+    if "$rng" in node:
+        if type(node["$rng"]) is not int:
+            raise ProtocolError("malformed generator seed")
+        return np.random.default_rng(node["$rng"])
     if "$handle" in node:
         hid = node["$handle"]
         if type(hid) is not int:

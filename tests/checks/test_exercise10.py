@@ -1,0 +1,93 @@
+"""exercise10's checks judged against the project itself: solution, exercise file, mistakes."""
+
+import json
+
+import pytest
+
+from grader.report import gradescope
+
+EX = "exercise10"
+
+
+def test_the_solution_scores_full_marks(grade_text, solution_text):
+    result = grade_text(EX, solution_text(EX))
+    assert result.max_score == 6
+    assert result.score == result.max_score, [c.message for c in result.checks if not c.passed]
+
+
+def test_the_released_exercise_file_scores_zero_and_every_check_says_not_implemented(grade_text, exercise_text):
+    result = grade_text(EX, exercise_text(EX))
+    assert result.score == 0
+    assert {c.outcome for c in result.checks} == {"not_implemented"}
+
+
+def _json_without_timings(result) -> str:
+    d = gradescope.to_json_dict(result)
+    for key in ("duration", "execution_time"):
+        d.pop(key)
+    for t in d["tests"]:
+        t.pop("duration")
+    return json.dumps(d, sort_keys=True)
+
+
+def test_ten_gradings_of_the_solution_give_identical_json(grade_text, solution_text):
+    runs = {_json_without_timings(grade_text(EX, solution_text(EX))) for _ in range(10)}
+    assert len(runs) == 1
+    assert json.loads(runs.pop())["score"] == 6
+
+
+# (edits of the solution: (anchor, replacement) pairs, function, the mistake's name in MISTAKES)
+SOURCE = "source = t - (k - 1 - j) * dilation"
+MISTAKE_EDITS = [
+    ([(SOURCE, "source = t - j * dilation")], "flipped kernel"),
+    ([(SOURCE, "source = t - (k - 1 - j) * dilation + ((k - 1) * dilation + 1) // 2"),
+      ("if source >= 0:", "if 0 <= source < len(x):")], "centred padding looks into the future"),
+    ([(SOURCE, "source = t + j * dilation"), ("if source >= 0:", "if source < len(x):")], "padding at the end"),
+    ([(SOURCE, "source = t - (k - 1 - j)")], "dilation ignored"),
+    ([("y = np.zeros(len(x))", "y = np.zeros(len(x) - (k - 1) * (dilation - 1))"),
+      (SOURCE, "source = t + (k - 1) * (dilation - 1) - (k - 1 - j) * dilation")], "padding not dilated"),
+    ([("y = np.zeros(len(x))", "y = np.zeros(len(x) - (k - 1) * dilation)"), (SOURCE, "source = t + j * dilation")],
+     "no padding"),
+]
+
+
+@pytest.mark.parametrize("edits, mistake", MISTAKE_EDITS, ids=[m[1] for m in MISTAKE_EDITS])
+def test_each_typical_mistake_loses_points_and_is_diagnosed(grade_text, solution_text, mutate, diagnosed, edits, mistake):
+    text = solution_text(EX)
+    for anchor, replacement in edits:
+        text = mutate(text, anchor, replacement)
+    result = grade_text(EX, text, functions=["causal_conv1d"])
+    assert result.score < result.max_score
+    assert mistake in diagnosed(result), [(c.name, c.message, c.diagnosis) for c in result.checks if not c.passed]
+
+
+def test_the_worked_example_shows_the_flip(grade_text, solution_text, mutate):
+    text = mutate(solution_text(EX), SOURCE, "source = t - j * dilation")
+    result = grade_text(EX, text)
+    check = next(c for c in result.checks if c.name == "causal_conv1d_reproduces_the_worked_examples")
+    assert check.outcome == "failed" and check.message.startswith("causal_conv1d([10, 20, 30], [1, 2])")
+    assert check.counterexample.got.startswith("[10., 40., 70.]")
+
+
+def test_looking_into_the_future_breaks_causality(grade_text, solution_text, mutate):
+    text = mutate(mutate(solution_text(EX), SOURCE, "source = t + j * dilation"), "if source >= 0:", "if source < len(x):")
+    result = grade_text(EX, text)
+    outcome = {c.name: c.outcome for c in result.checks}
+    assert outcome["output_t_does_not_depend_on_inputs_after_t"] == "failed"
+    assert outcome["a_dilated_stack_has_the_receptive_field_of_exercise05"] == "failed"
+
+
+def test_a_vectorized_solution_scores_full_marks(grade_text):
+    text = '''
+import numpy as np
+
+def causal_conv1d(x, kernel, dilation=1):
+    x = np.asarray(x, dtype=float)
+    w = np.asarray(kernel, dtype=float)
+    pad = (len(w) - 1) * dilation
+    xp = np.concatenate([np.zeros(pad), x])
+    idx = np.arange(len(x))[:, None] + dilation * np.arange(len(w))[None, :]
+    return xp[idx] @ w
+'''
+    result = grade_text(EX, text)
+    assert result.score == result.max_score, [c.message for c in result.checks if not c.passed]
