@@ -70,3 +70,22 @@ def diagnoses(result) -> set[str]:
 @pytest.fixture
 def diagnosed():
     return diagnoses
+
+
+def _canonical_json(result) -> str:
+    """Return the result's Gradescope JSON without its timings (what must be identical across runs)."""
+    import json
+
+    from grader.report import gradescope
+
+    d = gradescope.to_json_dict(result)
+    for key in ("duration", "execution_time"):
+        d.pop(key)
+    for t in d["tests"]:
+        t.pop("duration")
+    return json.dumps(d, sort_keys=True)
+
+
+@pytest.fixture
+def canonical_json():
+    return _canonical_json

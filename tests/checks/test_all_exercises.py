@@ -26,6 +26,13 @@ def test_every_released_exercise_file_scores_zero_with_every_check_not_implement
 
 
 @pytest.mark.parametrize("exercise", EXERCISES)
+def test_ten_gradings_of_every_solution_give_identical_json(grade_text, canonical_json, exercise):
+    text = (ROOT / "solutions" / f"{exercise}.py").read_text(encoding="utf-8")
+    runs = {canonical_json(grade_text(exercise, text)) for _ in range(10)}
+    assert len(runs) == 1
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
 def test_every_exercise_has_its_four_parts(exercise):
     for folder in ("reference", "solutions", "exercises", "grader/checks"):
         assert (ROOT / folder / f"{exercise}.py").is_file(), f"{folder}/{exercise}.py is missing"

@@ -23,18 +23,6 @@ MISTAKE_EDITS = [
 ]
 
 
-def test_the_solution_scores_full_marks(grade_text, solution_text):
-    result = grade_text(EX, solution_text(EX))
-    assert result.max_score == 11
-    assert result.score == result.max_score, [c.message for c in result.checks if not c.passed]
-
-
-def test_the_released_exercise_file_scores_zero_and_every_check_says_not_implemented(grade_text, exercise_text):
-    result = grade_text(EX, exercise_text(EX))
-    assert result.score == 0
-    assert {c.outcome for c in result.checks} == {"not_implemented"}
-
-
 @pytest.mark.parametrize("edits, function, mistake", MISTAKE_EDITS,
                          ids=[f"{m[1]}: {m[2]} ({i})" for i, m in enumerate(MISTAKE_EDITS)])
 def test_each_typical_mistake_loses_points_and_is_diagnosed(grade_text, solution_text, mutate, diagnosed,

@@ -4,43 +4,16 @@ import json
 
 import pytest
 
-from grader.report import gradescope
-
 EX = "exercise06"
 
 
-def test_the_solution_scores_full_marks(grade_text, solution_text):
-    result = grade_text(EX, solution_text(EX))
-    assert result.max_score == 7
-    assert result.score == result.max_score, [c.message for c in result.checks if not c.passed]
-
-
-def test_the_released_exercise_file_scores_zero_and_every_check_says_not_implemented(grade_text, exercise_text):
-    result = grade_text(EX, exercise_text(EX))
-    assert result.score == 0
-    assert {c.outcome for c in result.checks} == {"not_implemented"}
-
-
-def _json_without_timings(result) -> str:
-    d = gradescope.to_json_dict(result)
-    for key in ("duration", "execution_time"):
-        d.pop(key)
-    for t in d["tests"]:
-        t.pop("duration")
-    return json.dumps(d, sort_keys=True)
-
-
-@pytest.mark.parametrize("variant", ["solution", "buggy"])
-def test_ten_gradings_give_identical_json(grade_text, solution_text, mutate, variant):
-    text = solution_text(EX)
-    if variant == "buggy":  # a failing statistical check must be just as reproducible
-        text = mutate(text, "keep = rng.random(x.shape) >= p  # True with probability 1 - p",
-                      "keep = rng.random(x.shape) < p  # True with probability p")
-    runs = {_json_without_timings(grade_text(EX, text, functions=None if variant == "solution" else ["dropout"]))
-            for _ in range(10 if variant == "solution" else 3)}
+def test_three_gradings_of_a_buggy_dropout_give_identical_json(canonical_json, grade_text, solution_text, mutate):
+    """A failing statistical check must be just as reproducible as a passing one."""
+    text = mutate(solution_text(EX), "keep = rng.random(x.shape) >= p  # True with probability 1 - p",
+                  "keep = rng.random(x.shape) < p  # True with probability p")
+    runs = {canonical_json(grade_text(EX, text, functions=["dropout"])) for _ in range(3)}
     assert len(runs) == 1
-    score = json.loads(runs.pop())["score"]
-    assert score == 7 if variant == "solution" else score < 4
+    assert json.loads(runs.pop())["score"] < 4
 
 
 # (anchor in the solution, replacement, function, the mistake's name in MISTAKES)
