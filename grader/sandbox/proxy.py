@@ -152,10 +152,6 @@ class Submission:
             raise AttributeError(name)
         return RemoteFunction(self, name)
 
-    def defines(self, name: str) -> bool:
-        report = self.ensure_loaded()
-        return name in report.names
-
     def _timeout(self) -> tuple[float, str]:
         now = time.monotonic()
         t, why = self.limits.call_timeout, "call"
