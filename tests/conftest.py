@@ -62,14 +62,24 @@ def grade_text(tmp_path):
     return run
 
 
+@pytest.fixture
+def assert_mistake_diagnosed(grade_text, solution_text, mutate):
+    """Return ``check(exercise, edits, function, mistake)``: apply the one-line edits to the
+    solution, grade only ``function``'s checks, and assert points are lost and ``mistake`` is named."""
+    def check(exercise: str, edits, function: str, mistake: str):
+        text = solution_text(exercise)
+        for old, new in edits:
+            text = mutate(text, old, new)
+        result = grade_text(exercise, text, functions=[function])
+        assert result.score < result.max_score
+        assert mistake in diagnoses(result), [(c.name, c.message, c.diagnosis) for c in result.checks if not c.passed]
+        return result
+    return check
+
+
 def diagnoses(result) -> set[str]:
     """Return the names of all mistakes diagnosed in a result."""
     return {c.diagnosis.name for c in result.checks if c.diagnosis is not None}
-
-
-@pytest.fixture
-def diagnosed():
-    return diagnoses
 
 
 def _canonical_json(result) -> str:

@@ -25,14 +25,8 @@ MISTAKE_EDITS = [
 
 @pytest.mark.parametrize("edits, function, mistake", MISTAKE_EDITS,
                          ids=[f"{m[1]}: {m[2]} ({i})" for i, m in enumerate(MISTAKE_EDITS)])
-def test_each_typical_mistake_loses_points_and_is_diagnosed(grade_text, solution_text, mutate, diagnosed,
-                                                            edits, function, mistake):
-    text = solution_text(EX)
-    for old, new in edits:
-        text = mutate(text, old, new)
-    result = grade_text(EX, text, functions=[function])
-    assert result.score < result.max_score
-    assert mistake in diagnosed(result)
+def test_each_typical_mistake_loses_points_and_is_diagnosed(assert_mistake_diagnosed, edits, function, mistake):
+    assert_mistake_diagnosed(EX, edits, function, mistake)
 
 
 def test_the_overflowing_softmax_loses_the_stability_check_with_its_diagnosis(grade_text, solution_text, mutate):

@@ -34,14 +34,8 @@ MISTAKE_EDITS = [
 
 @pytest.mark.parametrize("anchor, replacement, function, mistake", MISTAKE_EDITS,
                          ids=[f"{m[2]}: {m[3]}" for m in MISTAKE_EDITS])
-def test_each_typical_mistake_loses_points_and_is_diagnosed(grade_text, solution_text, mutate, diagnosed,
-                                                            anchor, replacement, function, mistake):
-    text = solution_text(EX)
-    if anchor not in text:
-        pytest.fail(f"anchor not found in the solution: {anchor!r}")
-    result = grade_text(EX, mutate(text, anchor, replacement), functions=[function])
-    assert result.score < result.max_score
-    assert mistake in diagnosed(result)
+def test_each_typical_mistake_loses_points_and_is_diagnosed(assert_mistake_diagnosed, anchor, replacement, function, mistake):
+    assert_mistake_diagnosed(EX, [(anchor, replacement)], function, mistake)
 
 
 def test_a_failed_check_shows_the_smallest_counterexample_expected_and_got(grade_text, solution_text, mutate):

@@ -37,11 +37,8 @@ MISTAKE_EDITS = [
 
 @pytest.mark.parametrize("anchor, replacement, function, mistake", MISTAKE_EDITS,
                          ids=[f"{m[2]}: {m[3]} ({i})" for i, m in enumerate(MISTAKE_EDITS)])
-def test_each_typical_mistake_loses_points_and_is_diagnosed(grade_text, solution_text, mutate, diagnosed,
-                                                            anchor, replacement, function, mistake):
-    result = grade_text(EX, mutate(solution_text(EX), anchor, replacement), functions=[function])
-    assert result.score < result.max_score
-    assert mistake in diagnosed(result), [(c.name, c.message, c.diagnosis) for c in result.checks if not c.passed]
+def test_each_typical_mistake_loses_points_and_is_diagnosed(assert_mistake_diagnosed, anchor, replacement, function, mistake):
+    assert_mistake_diagnosed(EX, [(anchor, replacement)], function, mistake)
 
 
 def test_a_dropout_that_ignores_rng_fails_the_rng_check(grade_text, solution_text, mutate):

@@ -39,14 +39,8 @@ MISTAKE_EDITS = [
 
 
 @pytest.mark.parametrize("edits, function, mistake", MISTAKE_EDITS, ids=[f"{m[1]}: {m[2]}" for m in MISTAKE_EDITS])
-def test_each_typical_mistake_loses_points_and_is_diagnosed(grade_text, solution_text, mutate, diagnosed,
-                                                            edits, function, mistake):
-    text = solution_text(EX)
-    for anchor, replacement in edits:
-        text = mutate(text, anchor, replacement)
-    result = grade_text(EX, text, functions=[function])
-    assert result.score < result.max_score
-    assert mistake in diagnosed(result), [(c.name, c.message, c.diagnosis) for c in result.checks if not c.passed]
+def test_each_typical_mistake_loses_points_and_is_diagnosed(assert_mistake_diagnosed, edits, function, mistake):
+    assert_mistake_diagnosed(EX, edits, function, mistake)
 
 
 def test_changing_the_validation_data_must_not_change_the_training_output(grade_text, solution_text, mutate):

@@ -23,13 +23,8 @@ MISTAKE_EDITS = [
 
 
 @pytest.mark.parametrize("edits, mistake", MISTAKE_EDITS, ids=[m[1] for m in MISTAKE_EDITS])
-def test_each_typical_mistake_loses_points_and_is_diagnosed(grade_text, solution_text, mutate, diagnosed, edits, mistake):
-    text = solution_text(EX)
-    for anchor, replacement in edits:
-        text = mutate(text, anchor, replacement)
-    result = grade_text(EX, text, functions=["causal_conv1d"])
-    assert result.score < result.max_score
-    assert mistake in diagnosed(result), [(c.name, c.message, c.diagnosis) for c in result.checks if not c.passed]
+def test_each_typical_mistake_loses_points_and_is_diagnosed(assert_mistake_diagnosed, edits, mistake):
+    assert_mistake_diagnosed(EX, edits, "causal_conv1d", mistake)
 
 
 def test_the_worked_example_shows_the_flip(grade_text, solution_text, mutate):
