@@ -160,6 +160,15 @@ def _data_group():
 main.add_command(_data_group())
 
 
+def _reference_group():
+    from reference.cli import reference
+
+    return reference
+
+
+main.add_command(_reference_group())
+
+
 @main.command()
 @click.option("--check", "check_only", is_flag=True, help="Fail (exit 1) if exercises/ is out of date.")
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("."),

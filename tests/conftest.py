@@ -99,3 +99,49 @@ def _canonical_json(result) -> str:
 @pytest.fixture
 def canonical_json():
     return _canonical_json
+
+
+CIFAR_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+
+
+def write_learnable_cifar(folder: Path, *, n_train: int = 1000, n_test: int = 500, seed: int = 0) -> Path:
+    """Write ``folder/cifar-10-batches-py`` (official layout, Python 3 pickles) whose classes a
+    small CNN or a forest learns in seconds: class c is a colour and a stripe direction, plus
+    noise and a random brightness, so chance is 0.1 and a trained model gets close to 1.
+
+    ``n_train`` images are spread over the five training batches; ``n_test`` go to test_batch.
+    """
+    import pickle
+
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    palette = rng.integers(40, 216, size=(10, 3))                          # (10, 3) a colour per class
+    yy, xx = np.mgrid[0:32, 0:32]
+    stripes = [np.sin((xx * np.cos(a) + yy * np.sin(a)) * 0.8) for a in np.linspace(0, np.pi, 10, endpoint=False)]
+
+    def images(n):
+        labels = rng.integers(0, 10, size=n)
+        x = palette[labels][:, :, None, None] + 30 * np.stack([stripes[c] for c in labels])[:, None]  # (n, 3, 32, 32)
+        x = x * rng.uniform(0.8, 1.2, size=(n, 1, 1, 1)) + rng.normal(0, 12, size=x.shape)
+        return np.clip(x, 0, 255).astype(np.uint8).reshape(n, 3072), [int(v) for v in labels]
+
+    out = folder / "cifar-10-batches-py"
+    out.mkdir(parents=True)
+    sizes = [n_train // 5 + (i < n_train % 5) for i in range(5)]
+    for name, n in [(f"data_batch_{i + 1}", s) for i, s in enumerate(sizes)] + [("test_batch", n_test)]:
+        data, labels = images(n)
+        batch = {b"batch_label": name.encode(), b"labels": labels, b"data": data,
+                 b"filenames": [f"{name}_{j}.png".encode() for j in range(n)]}
+        (out / name).write_bytes(pickle.dumps(batch, protocol=2))
+    meta = {b"num_cases_per_batch": sizes[0], b"label_names": [c.encode() for c in CIFAR_CLASSES], b"num_vis": 3072}
+    (out / "batches.meta").write_bytes(pickle.dumps(meta, protocol=2))
+    return out
+
+
+@pytest.fixture(scope="session")
+def learnable_cifar(tmp_path_factory) -> Path:
+    """A data folder holding a small learnable CIFAR-10 (see ``write_learnable_cifar``)."""
+    folder = tmp_path_factory.mktemp("learnable-cifar")
+    write_learnable_cifar(folder)
+    return folder

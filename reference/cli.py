@@ -1,0 +1,52 @@
+"""``grade reference``: click wiring only; the work is done by reference.ladder.
+
+    grade reference cifar10 [--quick] [--data-dir DIR] [--out table.json] [--only RUNG ...]
+                            [--epochs N] [--threads N] [--export-exercise11 FILE]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"grade: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group("reference", context_settings={"help_option_names": ["-h", "--help"]})
+def reference():
+    """Train the course's reference models on real data (needs the torch extra)."""
+
+
+@reference.command()
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where CIFAR-10 is (default: $DLCOURSE_DATA, else the user cache folder).")
+@click.option("--quick", is_flag=True, help="A small subset and 2 epochs: checks the pipeline in a minute.")
+@click.option("--only", multiple=True, metavar="RUNG", help="Train only these rungs (repeatable).")
+@click.option("--epochs", type=click.IntRange(min=1), default=None, help="Epochs per CNN (default 20; quick 2).")
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="torch threads (default: all cores).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("cifar10-ladder.json"),
+              show_default=True, help="Write the table as JSON here.")
+@click.option("--export-exercise11", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Save the all-tricks CNN's weights here (safetensors): exercise11's solution weights.")
+def cifar10(data_dir, quick, only, epochs, threads, out, export_exercise11):
+    """Train the slides' CIFAR-10 ladder (random forest, base CNN, dropout, batchnorm, augmentation)."""
+    try:
+        import sklearn  # noqa: F401
+        import torch  # noqa: F401
+    except ImportError as e:
+        _fail(f"{e.name} is not installed — pip install 'dlcourse-grader[reference]'")
+    from grader.data.download import default_data_dir
+    from grader.data.loaders import DataError
+
+    from .ladder import run
+
+    try:
+        run(default_data_dir(data_dir), quick=quick, only=tuple(only), epochs=epochs, threads=threads, out=out,
+            export_exercise11=export_exercise11)
+    except (DataError, ValueError) as e:
+        _fail(str(e))
