@@ -25,6 +25,7 @@ column by column). The correct map is the one in the docstring of ``conv2d`` bel
 Check your work with:  grade exercise03
 
 Points: conv2d 10 · conv_output_size 2 · relu 1 · max_pool2d 4 (total 17)
+Hidden checks: 1 more point, when your instructor grades (they test what this text asks).
 """
 
 import numpy as np

@@ -27,7 +27,8 @@ Conventions that matter here:
   is only allowed with stride 1 (as in ``torch.nn.Conv2d``).
 - conv2d on a flat input, and dense on an image (C, H, W), are errors: raise an
   AssertionError with a clear message (Keras would apply Dense to the last axis only; here
-  you must flatten first).
+  you must flatten first). So are a window larger than its (padded) input (no output
+  position left) and "same" with a stride other than 1.
 - batchnorm works on the channels C of (C, H, W) (BatchNorm2d) or on the n features of
   (n,) (BatchNorm1d). It has 2·C trainable parameters (γ, β) and 2·C non-trainable ones
   (the running mean and variance, updated by averaging, not by gradients) — Keras shows
@@ -72,6 +73,7 @@ The first CNN of the course, one conv layer (``MNIST_CNN1``)::
 Check your work with:  grade exercise04
 
 Points: conv2d_params 2 · summary 10 · count_parameters 3 (total 15)
+Hidden checks: 1 more point, when your instructor grades (they test what this text asks).
 """
 
 # The course's networks (tensorchiefs dl_course notebooks), as layer lists.

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -226,6 +227,35 @@ def expect(condition: bool, what: str, detail: str, *, expected: Any = None, got
     """Expect a property to hold; ``detail`` says what went wrong when it does not."""
     if not condition:
         raise Mismatch(what, "property", detail, expected=expected, got=got)
+
+
+class Verdict(Exception):
+    """The check's own judgement, raised instead of returning: ``fraction`` of its points
+    (0 ≤ fraction < 1) and a one-line ``message``, with no counterexample to show.
+
+    For checks that measure rather than compare (exercise11's test accuracy earns points on
+    a scale), and for failures where the inputs would only be noise (a weights file that does
+    not load). ``outcome`` "data_missing" says the grader, not the student, lacks something.
+    Not for checks with ``@given``: hypothesis would shrink it like a failure.
+    """
+
+    def __init__(self, fraction: float, message: str, *, outcome: str = "failed"):
+        self.fraction, self.message, self.outcome = min(max(float(fraction), 0.0), 1.0), message, outcome
+        super().__init__(message)
+
+
+@dataclass
+class Context:
+    """What a check may need besides the submission's functions: ``sub.context``.
+
+    Set by the engine for every grading. ``details`` starts empty for every check; what a
+    check puts there (JSON-ready data: exercise11's per-class accuracy and confusion matrix)
+    ends up in its ``CheckResult.details``.
+    """
+
+    submission: Path | None = None  # the graded file; files handed in with it lie beside it
+    data_dir: Path | None = None  # --data-dir; None: $DLCOURSE_DATA, else the user cache folder
+    details: dict = field(default_factory=dict)
 
 
 @dataclass

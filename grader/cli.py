@@ -3,14 +3,16 @@
     grade list                         the exercises, their points, and whether a file is here
     grade start exercise03             write the exercise file into this folder
     grade exercise03                   grade ./exercise03*.py or ./exercise03*.ipynb
-    grade exercise03 --submission F    grade another file (also: --format json|junit)
+    grade exercise03 --submission F    grade another file (also: --format json|junit|markdown, -o FILE)
     grade release [--check]            write exercises/ from solutions/ (course maintainers)
+    grade ci-template                  a GitHub Actions workflow grading a submissions repository
 
 Exit status: 0 all checks passed, 1 some failed, 2 usage error (one line on stderr).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -18,6 +20,10 @@ import click
 
 from . import __version__, registry
 from .collect import SubmissionError
+
+
+FORMATS = ("rich", "json", "junit", "markdown")
+SUFFIX_FORMATS = {".xml": "junit", ".json": "json", ".md": "markdown", ".txt": "rich"}
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -34,7 +40,8 @@ class ExerciseGroup(click.Group):
         return super().resolve_command(ctx, args)
 
     def format_usage(self, ctx, formatter):
-        formatter.write_usage("grade", "EXERCISE [--submission PATH] [--format rich|json|junit] | COMMAND ...")
+        formatter.write_usage("grade", "EXERCISE [--submission PATH] [--format rich|json|junit|markdown] "
+                                       "[-o FILE] | COMMAND ...")
 
 
 @click.group(cls=ExerciseGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -65,7 +72,8 @@ def list_cmd(folder: Path):
             found = find_submission(info.id, folder).name
         except SubmissionError:
             found = "-"
-        table.add_row(info.id, info.title, f"{info.points:g}", found)
+        hidden = f" +{info.hidden_points:g} hidden" if info.hidden_points else ""
+        table.add_row(info.id, info.title, f"{info.points:g}{hidden}", found)
     Console().print(table)
 
 
@@ -91,32 +99,55 @@ def start(exercise: str, force: bool, folder: Path):
 @click.argument("exercise")
 @click.option("--submission", "-s", type=click.Path(path_type=Path), default=None,
               help="The .py or .ipynb file to grade (default: ./EXERCISE*.py or .ipynb).")
-@click.option("--format", "fmt", type=click.Choice(["rich", "json", "junit"]), default="rich",
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="rich",
               help="Report format; json is Gradescope's results.json.")
+@click.option("--output", "-o", "outputs", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the report to this file, in the format of its suffix (.xml JUnit, .json, .md "
+                   "Markdown, .txt text; else --format's); the terminal then shows the rich report. Repeatable.")
 @click.option("--instructor", is_flag=True, help="Also run hidden checks.")
 @click.option("--no-sandbox", is_flag=True, help="Run without bubblewrap (limits and guards stay).")
 @click.option("--timeout", type=float, default=None, help="Seconds allowed per check (default 10).")
-@click.option("--min-score", type=float, default=None,
-              help="Exit 0 when the score reaches this many points, else 1 (default: every check must pass).")
+@click.option("--min-score", default=None,
+              help="Exit 0 when the score reaches this many points (12) or this share of the points (80%), "
+                   "else 1 (default: every check must pass).")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where checks find their datasets (exercise11: the CIFAR-10 test images); default "
+                   "$DLCOURSE_DATA, else the user cache folder (see `grade data info`).")
+@click.option("--plots", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write pictures of the results into this folder (exercise11: the confusion matrix and the "
+                   "accuracy per class, as PNG; needs matplotlib).")
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks, sandbox details and printed output.")
-def check_cmd(exercise, submission, fmt, instructor, no_sandbox, timeout, min_score, verbose):
+def check_cmd(exercise, submission, fmt, outputs, instructor, no_sandbox, timeout, min_score, data_dir, plots,
+              verbose):
     """Grade a submission of EXERCISE."""
     sys.exit(run_grade(exercise, submission, fmt=fmt, instructor=instructor, sandbox=not no_sandbox,
-                       timeout=timeout, min_score=min_score, verbose=verbose))
+                       timeout=timeout, min_score=min_score, verbose=verbose, outputs=outputs, data_dir=data_dir,
+                       plots=plots))
 
 
 def run_grade(exercise: str, submission: Path | None, *, fmt: str = "rich", instructor: bool = False,
-              sandbox: bool = True, timeout: float | None = None, min_score: float | None = None,
-              verbose: bool = False) -> int:
-    """Grade and print the report; return the exit status (0 passed, 1 failed, 2 usage error)."""
+              sandbox: bool = True, timeout: float | None = None, min_score: float | str | None = None,
+              verbose: bool = False, outputs: tuple[Path, ...] = (), data_dir: Path | None = None,
+              plots: Path | None = None) -> int:
+    """Grade and print the report; return the exit status (0 passed, 1 failed, 2 usage error).
+
+    With ``outputs`` the report also goes to those files (CI keeps them), and the terminal
+    shows the rich report for the person reading the log. ``data_dir`` is where checks find
+    datasets; ``plots`` a folder for PNG pictures of per-class results.
+    """
     from .collect import find_submission
+    from .results import min_points
 
     try:
         info = registry.find_exercise(exercise)
+        if min_score is not None:
+            min_points(min_score, 1.0)  # a usage error before the grading, not after
         path = submission if submission is not None else find_submission(info.id, Path("."))
         if not Path(path).is_file():
             raise SubmissionError(f"submission file not found: {path}")
-    except (registry.UnknownExercise, SubmissionError) as e:
+        if plots is not None and importlib.util.find_spec("matplotlib") is None:
+            raise ValueError("--plots needs matplotlib: pip install 'dlcourse-grader[plots]'")
+    except (registry.UnknownExercise, SubmissionError, ValueError) as e:
         _fail(str(e))
     from .engine import grade
     from .sandbox.process import Limits
@@ -125,30 +156,90 @@ def run_grade(exercise: str, submission: Path | None, *, fmt: str = "rich", inst
     if timeout is not None:
         limits.check_timeout = limits.call_timeout = timeout
     try:
-        result = grade(info, path, instructor=instructor, sandbox=sandbox, limits=limits)
+        result = grade(info, path, instructor=instructor, sandbox=sandbox, limits=limits, data_dir=data_dir)
     except SubmissionError as e:
         _fail(str(e))
     except Exception as e:  # the grader's own failure: one line unless -v
         if verbose:
             raise
         _fail(f"internal error while grading ({type(e).__name__}: {e}) — rerun with -v and report it", 3)
-    if fmt == "json":
-        from .report import gradescope
+    from .report import render_text
 
-        click.echo(gradescope.render(result))
-    elif fmt == "junit":
-        from .report import junit
-
-        click.echo(junit.render(result), nl=False)
-    else:
+    for path in outputs:
+        _write_text(path, render_text(result, SUFFIX_FORMATS.get(path.suffix.lower(), fmt), verbose=verbose))
+    if fmt == "rich" or outputs:
         from rich.console import Console
 
         from .report import console
 
         console.render(result, Console(highlight=False), verbose=verbose)
+    else:
+        click.echo(render_text(result, fmt, verbose=verbose), nl=False)
+    if plots is not None:
+        _write_plots(result, plots, err=fmt != "rich" and not outputs)
     if min_score is not None:
-        return 0 if result.score >= min_score else 1
+        return 0 if result.score >= min_points(min_score, result.max_score) else 1
     return 0 if result.passed else 1
+
+
+def _write_plots(result, folder: Path, *, err: bool) -> None:
+    """Write a PNG for every check that measured per-class results (--plots); say where, on
+    stderr when stdout carries a machine-readable report."""
+    from .report.confusion import has_classes, write_png
+
+    measured = [c for c in result.checks if has_classes(c.details)]
+    if not measured:
+        click.echo(f"grade: nothing to plot — no check of {result.exercise} measured per-class results", err=True)
+    for c in measured:
+        name = "confusion" if len(measured) == 1 else c.name
+        target = folder / f"{result.exercise}-{name}.png"
+        try:
+            write_png(c.details, target, title=f"{result.exercise} — {result.submission}")
+        except OSError as e:
+            _fail(f"cannot write the plot to {target}: {e.strerror or e}")
+        click.echo(f"wrote {target}", err=err)
+
+
+def _write_text(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as e:
+        _fail(f"cannot write {path}: {e.strerror or e}")
+
+
+@main.command("ci-template")
+@click.option("--exercise", "-e", "exercises", multiple=True,
+              help="An exercise the workflow grades (repeatable; default: every exercise).")
+@click.option("--min-score", default=None,
+              help="Fail the job when an exercise scores below this: points (12) or a share (80%) "
+                   "(default: when any check fails).")
+@click.option("--python", "python_version", default="3.11", show_default=True, help="The Python version of the job.")
+@click.option("--package", default="dlcourse-grader", show_default=True,
+              help="What pip installs: dlcourse-grader==VERSION, or 'dlcourse-grader @ git+https://…'.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the workflow to this file, e.g. .github/workflows/grade.yml (default: print it).")
+@click.option("--force", is_flag=True, help="Overwrite an existing --output file.")
+def ci_template(exercises, min_score, python_version, package, output, force):
+    """Print a GitHub Actions workflow that grades a submissions repository on every push.
+
+    The job grades each exercise file it finds, uploads the JUnit and Markdown reports,
+    writes the report to the run's summary page and fails below --min-score.
+    """
+    from .ci import workflow
+
+    try:
+        chosen = [registry.find_exercise(e) for e in exercises]
+        text = workflow(chosen, min_score=min_score, python=python_version, package=package)
+    except (registry.UnknownExercise, ValueError) as e:  # ValueError: ci.TemplateError, a bad --min-score
+        _fail(str(e))
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    if output.exists() and not force:
+        _fail(f"{output} already exists — use --force to overwrite it")
+    _write_text(output, text)
+    click.echo(f"wrote {output} — commit it to the submissions repository")
 
 
 def _data_group():

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__, registry, static
-from .check import CheckSpec, Exercise, Mismatch, Mistake
+from .check import CheckSpec, Context, Exercise, Mismatch, Mistake, Verdict
 from .collect import Source, read_submission
 from .report.fmt import show, show_call
 from .results import CheckResult, Counterexample, Diagnosis, ExerciseResult
@@ -34,10 +34,11 @@ ABORT_OUTCOMES = {
 def grade(exercise: str | registry.ExerciseInfo, submission: str | Path | Source, *, instructor: bool = False,
           sandbox: bool = True, limits: Limits | None = None, hidden_paths: tuple[str, ...] = (),
           max_examples: int | None = None, on_check: Callable[[CheckResult], None] | None = None,
-          only: Callable[[CheckSpec], bool] | None = None) -> ExerciseResult:
+          only: Callable[[CheckSpec], bool] | None = None, data_dir: str | Path | None = None) -> ExerciseResult:
     """Grade ``submission`` (a path or a read ``Source``) for ``exercise`` (id, name or info).
 
     ``only`` selects a subset of the checks (the project's own tests use it to stay fast).
+    ``data_dir`` is where checks that need a dataset look for it (exercise11's test images).
     """
     started = time.monotonic()
     info = exercise if isinstance(exercise, registry.ExerciseInfo) else registry.find_exercise(exercise)
@@ -56,6 +57,7 @@ def grade(exercise: str | registry.ExerciseInfo, submission: str | Path | Source
         notes += [f"{e} — this cell was skipped" for e in syntax]
         sub = Submission([c.to_wire() for c in source.cells], limits=limits, preload=info.preload,
                          hidden=hidden_paths, sandbox=sandbox, stubs=stubs)
+        sub.context = Context(submission=source.path, data_dir=Path(data_dir) if data_dir else None)
         sub.start()
     ex = registry.load(info)
     _settle_runtime()
@@ -64,6 +66,7 @@ def grade(exercise: str | registry.ExerciseInfo, submission: str | Path | Source
         sub.rules = dict(ex.rules)
         sub.exercise_deadline = started + limits.exercise_timeout
     results: list[CheckResult] = []
+    hidden_skipped: list[float] = []  # a student's run counts its hidden checks, without running or naming them
     try:
         if sub is not None:
             report = sub.ensure_loaded()
@@ -76,9 +79,16 @@ def grade(exercise: str | registry.ExerciseInfo, submission: str | Path | Source
                 notes.append(f"{fname} breaks the exercise's rule ({', '.join(ex.rules[fname])} not allowed): "
                              + "; ".join(found))
         for spec in ex.checks:
-            if (spec.hidden and not instructor) or (only is not None and not only(spec)):
+            if only is not None and not only(spec):
                 continue
+            if spec.hidden and not instructor:
+                hidden_skipped.append(spec.points)
+                continue
+            if sub is not None:
+                sub.context.details = {}
             result = _run_check(spec, ex, sub, fatal, static_rules, max_examples)
+            if sub is not None:
+                result.details = sub.context.details
             results.append(result)
             if on_check is not None:
                 on_check(result)
@@ -92,7 +102,8 @@ def grade(exercise: str | registry.ExerciseInfo, submission: str | Path | Source
         "limits and an audit hook only" if sandbox else "reduced: disabled with --no-sandbox")
     return ExerciseResult(
         exercise=info.id, title=ex.title, submission=source.path.name, sha256=source.sha256, checks=results,
-        notes=notes, output=output, sandbox=sandbox_note, instructor=instructor, grader_version=__version__,
+        notes=notes, output=output, sandbox=sandbox_note, instructor=instructor, hidden_skipped=len(hidden_skipped),
+        hidden_points_skipped=sum(hidden_skipped), grader_version=__version__,
         duration=round(time.monotonic() - started, 3),
     )
 
@@ -167,6 +178,9 @@ def _run_check(spec: CheckSpec, ex: Exercise, sub: Submission | None, fatal: str
     base.update(examples=len(sub.log), duration=duration)
     if error is None:
         return CheckResult(**base, score=spec.points, outcome="passed")
+    if isinstance(error, Verdict):  # the check measured, and says how much it is worth
+        return CheckResult(**base, score=round(spec.points * error.fraction, 2), outcome=error.outcome,
+                           message=error.message)
     # a check that ran out of time while shrinking still has its smallest failure so far
     if isinstance(error, Abort) and error.kind == "check_timeout" and failures:
         error = failures[-1].error

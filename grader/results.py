@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 # what happened in a check, beyond passed/failed
-OUTCOMES = ("passed", "failed", "error", "not_implemented", "missing", "timeout", "crash", "rule", "skipped")
+OUTCOMES = ("passed", "failed", "error", "not_implemented", "missing", "timeout", "crash", "rule", "skipped",
+            "data_missing")
 
 
 @dataclass
@@ -47,6 +48,7 @@ class CheckResult:
     hidden: bool = False
     examples: int = 0  # calls into the submission
     duration: float = 0.0
+    details: dict = field(default_factory=dict)  # JSON-ready data the check measured (exercise11: confusion matrix)
 
     @property
     def passed(self) -> bool:
@@ -56,6 +58,8 @@ class CheckResult:
         d = asdict(self)
         d["status"] = "passed" if self.passed else "failed"
         d["functions"] = list(self.functions)
+        if not d["details"]:  # most checks measure nothing beyond pass or fail
+            del d["details"]
         return d
 
 
@@ -70,6 +74,8 @@ class ExerciseResult:
     output: str = ""  # what the submission printed (bounded)
     sandbox: str = ""  # "bubblewrap" or "reduced (…)"
     instructor: bool = False
+    hidden_skipped: int = 0  # hidden checks left out of a student's run (counted, never named)
+    hidden_points_skipped: float = 0.0
     grader_version: str = ""
     duration: float = 0.0
 
@@ -90,6 +96,24 @@ class ExerciseResult:
             "exercise": self.exercise, "title": self.title, "submission": self.submission, "sha256": self.sha256,
             "score": self.score, "max_score": self.max_score, "passed": self.passed,
             "checks": [c.to_dict() for c in self.checks], "notes": list(self.notes), "output": self.output,
-            "sandbox": self.sandbox, "instructor": self.instructor, "grader_version": self.grader_version,
+            "sandbox": self.sandbox, "instructor": self.instructor, "hidden_skipped": self.hidden_skipped,
+            "hidden_points_skipped": self.hidden_points_skipped, "grader_version": self.grader_version,
             "duration": self.duration,
         }
+
+
+def min_points(min_score: str | float, max_score: float) -> float:
+    """Return the points ``--min-score`` asks for: points ("12") or a share of ``max_score`` ("80%").
+
+    A share lets one threshold serve exercises of different sizes (a CI job grading several).
+    Raises ValueError for anything else.
+    """
+    text = str(min_score).strip()
+    share = text.endswith("%")
+    try:
+        value = float(text.removesuffix("%"))
+    except ValueError:
+        raise ValueError(f"--min-score {text!r}: give points (12) or a share of the points (80%)") from None
+    if not value >= 0 or (share and value > 100):
+        raise ValueError(f"--min-score {text!r}: points must be ≥ 0 and a share between 0% and 100%")
+    return round(max_score * value / 100, 6) if share else value

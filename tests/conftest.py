@@ -40,19 +40,22 @@ def mutate():
 
 @pytest.fixture
 def grade_text(tmp_path):
-    """Return ``run(exercise, text, functions=None, **grade_kwargs) -> ExerciseResult``.
+    """Return ``run(exercise, text, functions=None, files=None, **grade_kwargs) -> ExerciseResult``.
 
-    ``functions`` restricts grading to the checks about those functions (fast mistake tests).
+    ``functions`` restricts grading to the checks about those functions (fast mistake tests);
+    ``files`` ({name: bytes}) are handed in beside the file (exercise11's weights).
     """
     from grader.engine import grade
 
     counter = iter(range(10_000))
 
-    def run(exercise: str, text: str, *, functions=None, suffix: str = ".py", **kwargs):
+    def run(exercise: str, text: str, *, functions=None, suffix: str = ".py", files=None, **kwargs):
         folder = tmp_path / f"s{next(counter)}"
         folder.mkdir()
         path = folder / f"{exercise}{suffix}"
         path.write_text(text, encoding="utf-8")
+        for name, data in (files or {}).items():
+            (folder / name).write_bytes(data)
         only = None
         if functions is not None:
             wanted = set(functions)

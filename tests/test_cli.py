@@ -94,3 +94,48 @@ def test_min_score_sets_the_exit_status_by_points(tmp_path, solution_text, mutat
                "--min-score", str(data["score"])).exit_code == 0
     assert run("exercise03", "--submission", str(buggy), "--format", "json",
                "--min-score", str(data["score"] + 0.5)).exit_code == 1
+
+
+def test_a_students_run_leaves_the_hidden_check_out_and_the_instructors_run_counts_it():
+    student = run("exercise03", "--submission", SOLUTION)
+    assert student.exit_code == 0
+    assert "all public checks passed: 17/17 points" in student.output
+    assert "1 hidden check (1 point) is run when your instructor grades" in student.output
+    assert "(hidden)" not in student.output
+    instructor = run("exercise03", "--submission", SOLUTION, "--instructor")
+    assert instructor.exit_code == 0
+    assert "all checks passed: 18/18 points" in instructor.output and "(hidden)" in instructor.output
+    data = json.loads(run("exercise03", "--submission", SOLUTION, "--instructor", "--format", "json").stdout)
+    assert data["score"] == data["max_score"] == 18
+    assert sorted(t["visibility"] for t in data["tests"]) == ["after_published"] + ["visible"] * 12
+
+
+def test_output_writes_each_file_in_the_format_of_its_suffix_and_the_terminal_gets_the_rich_report(tmp_path):
+    files = [tmp_path / "out" / name for name in ("report.xml", "report.md", "report.json", "report.txt")]
+    result = run("exercise03", "--submission", EXERCISE, "--format", "junit", *(a for f in files for a in ("-o", str(f))))
+    assert result.exit_code == 1
+    assert "not implemented yet: conv2d, conv_output_size, max_pool2d, relu" in result.stdout  # rich, not XML
+    suite = ET.parse(files[0]).getroot().find("testsuite")
+    assert (suite.get("tests"), suite.get("failures")) == ("12", "12")
+    assert files[1].read_text().startswith("### ❌ exercise03 — Convolution by hand: 0/17 points\n")
+    assert json.loads(files[2].read_text())["score"] == 0
+    assert "score: 0/17 points" in files[3].read_text() and "\x1b[" not in files[3].read_text()
+
+
+def test_markdown_format_prints_the_report_for_a_job_summary():
+    result = run("exercise03", "--submission", EXERCISE, "--format", "markdown")
+    assert result.exit_code == 1
+    assert result.stdout.startswith("### ❌ exercise03 — Convolution by hand: 0/17 points\n")
+    assert "| ⏳ | conv2d reproduces the lecture's three worked examples — not implemented yet | 0/2 |" in result.stdout
+    assert "**not implemented yet:** `conv2d`, `conv_output_size`, `max_pool2d`, `relu`" in result.stdout
+
+
+def test_min_score_takes_points_or_a_share_of_the_points(tmp_path, solution_text, mutate):
+    buggy = tmp_path / "exercise03.py"
+    buggy.write_text(mutate(solution_text("exercise03"), "    stride = size\n", "    stride = 1\n"))
+    score = json.loads(run("exercise03", "--submission", str(buggy), "--format", "json").stdout)["score"]
+    share = 100 * score / 17
+    assert run("exercise03", "--submission", str(buggy), "--min-score", f"{share - 1:.1f}%").exit_code == 0
+    assert run("exercise03", "--submission", str(buggy), "--min-score", f"{share + 1:.1f}%").exit_code == 1
+    result = run("exercise03", "--submission", str(buggy), "--min-score", "120%")
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "--min-score '120%'" in result.stderr

@@ -3,7 +3,8 @@
 The oracle is ``reference.exercise02`` (torch for the model, numpy otherwise). ``fcnn``
 returns an ``nn.Module``, which stays in the worker as a ``Handle``: the checks inspect it
 with the worker-side probes ``module_info``, ``forward``, ``set_linear_weights`` and
-``permute_first_linear`` (``grader/sandbox/probes.py``) and validate what they return.
+``permute_first_linear`` (``grader/sandbox/probes.py``) and validate what they return
+(``grader/checks/_models.py``).
 
 Models are small (≤ 64 inputs, hidden sizes ≤ 32; the course's 784-500-50-10 once) and
 examples few, so that ``grade exercise02`` stays fast although both processes import torch.
@@ -25,6 +26,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from grader.check import Mismatch, Mistake, check, expect, expect_array, expect_int, type_name
+from grader.checks._models import expect_module, model_output
 from grader.sandbox.protocol import Handle
 from grader.sandbox.proxy import StudentError
 from grader.strategies import float_arrays
@@ -97,32 +99,7 @@ def archs(draw, *, activations=ACTIVATIONS, min_hidden: int = 0):
 def build(sub, what: str, **kwargs) -> tuple[Handle, dict]:
     """Call the student's fcnn and check that it returned an nn.Module; return its handle and module_info."""
     got = sub.fcnn(**kwargs)
-    if not isinstance(got, Handle):
-        hint = ""
-        if isinstance(got, (list, tuple)):
-            hint = " — put the layers into a module: return nn.Sequential(*layers)"
-        elif got is None:
-            hint = " — did you forget the return statement?"
-        raise Mismatch(what, "type", f"fcnn should return a torch.nn.Module (for example nn.Sequential(...)), "
-                                     f"got {type_name(got)}{hint}", got=got)
-    info = sub.probe("module_info", got)
-    if not (isinstance(info, dict) and isinstance(info.get("module"), bool) and isinstance(info.get("type"), str)):
-        raise Mismatch(what, "type", "the object fcnn returned could not be inspected as a torch.nn.Module", got=got)
-    if not info["module"]:
-        kind = info["type"]
-        hint = ""
-        if kind in ("builtins.type", "abc.ABCMeta"):
-            hint = " — that is a class; return an instance of it, e.g. nn.Sequential(...) with the parentheses"
-        elif kind in ("builtins.function", "builtins.method"):
-            hint = " — that is a function; return the model itself"
-        raise Mismatch(what, "type", f"fcnn should return a torch.nn.Module, got a {kind}{hint}", got=got)
-    ok = isinstance(info.get("params"), int) and isinstance(info.get("trainable"), int) and \
-        isinstance(info.get("linears"), list) and all(
-            isinstance(row, list) and len(row) == 3 and all(isinstance(v, (int, bool)) for v in row)
-            for row in info["linears"])
-    if not ok:
-        raise Mismatch(what, "type", "the model's parameters could not be inspected", got=got)
-    return got, info
+    return got, expect_module(sub, got, "fcnn", what)
 
 
 def _layers(pairs) -> str:
@@ -142,19 +119,7 @@ def expect_linears(model: Handle, info: dict, sizes: list[int], what: str) -> No
 
 def forward(sub, model: Handle, x: np.ndarray, what: str) -> np.ndarray:
     """model(x) in the worker (float32, eval mode, no gradients); the tensor it returns as an array."""
-    try:
-        out = sub.probe("forward", model, x)
-    except StudentError as e:
-        raise Mismatch(what, "error", f"the model raised {e.error_type}: {e.message}", got=model) from None
-    if not (isinstance(out, dict) and len(out) == 1):
-        raise Mismatch(what, "type", "the model's output could not be read", got=model)
-    if "type" in out:
-        raise Mismatch(what, "type", f"the model should return a tensor of logits, got {str(out['type'])[:100]}",
-                       got=model)
-    arr = out.get("tensor")
-    if not (isinstance(arr, np.ndarray) and arr.dtype.kind == "f"):
-        raise Mismatch(what, "type", "the model should return a float tensor", got=model)
-    return arr
+    return model_output(sub, "forward", model, x, what=what)
 
 
 def forward_images(sub, model: Handle, images: np.ndarray, expected: tuple, what: str) -> np.ndarray:

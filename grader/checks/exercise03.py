@@ -248,6 +248,35 @@ def every_pooled_value_is_the_max_of_its_window(sub, x):
                    f"but its window {window.tolist()} has max {window.max()}")
 
 
+# --------------------------------------------------------------------------- hidden (1): with --instructor
+
+BLUR = np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]], dtype=np.uint8)
+
+
+@check(points=1, functions=("conv2d", "max_pool2d"), hidden=True)
+def conv2d_and_max_pool2d_take_nested_lists_and_uint8_images(sub):
+    """conv2d and max_pool2d take nested lists and uint8 images ("inputs may be lists or arrays of any numeric dtype").
+
+    The public checks pass numpy arrays of int64 or float64 only. This catches code that
+    uses ``image.shape`` on what may be a list, and sums computed in uint8, where
+    255 · 4 wraps around to 252 without a word.
+    """
+    image, kernel = SLIDE_2
+    expect_array(sub.conv2d(image.tolist(), kernel.tolist()), ref.conv2d(image, kernel),
+                 what="conv2d(image as a nested list, kernel as a nested list)")
+    bank = np.arange(2 * 3 * 2 * 2).reshape(2, 3, 2, 2) % 5 - 2.0
+    rgb = np.arange(3 * 5 * 5).reshape(3, 5, 5) % 7 - 3.0
+    expect_array(sub.conv2d(rgb.tolist(), bank.tolist(), stride=2, padding=1),
+                 ref.conv2d(rgb, bank, stride=2, padding=1),
+                 what="conv2d((3, 5, 5) image as a list, (2, 3, 2, 2) kernel as a list, stride=2, padding=1)")
+    photo = SLIDE_3[0].astype(np.uint8)
+    expect_array(sub.conv2d(photo, BLUR), ref.conv2d(photo.astype(np.float64), BLUR.astype(np.float64)),
+                 what="conv2d(uint8 image, uint8 kernel [[1, 2, 1], [2, 4, 2], [1, 2, 1]])")
+    fmap = ref.relu(ref.conv2d(*SLIDE_3))
+    expect_array(sub.max_pool2d(fmap.tolist()), ref.max_pool2d(fmap), what="max_pool2d(feature map as a nested list)")
+    expect_array(sub.max_pool2d(photo), ref.max_pool2d(photo.astype(np.float64)), what="max_pool2d(uint8 image)")
+
+
 # --------------------------------------------------------------------------- typical mistakes
 
 

@@ -270,21 +270,45 @@ def summary_names_the_layers_like_keras(sub, net):
                f"the layer names should be {expected}, got {names}", expected=expected, got=got)
 
 
-@check(points=1, functions=("summary",))
-def summary_refuses_dense_on_an_image_and_conv2d_on_a_flat_input(sub):
-    """A dense layer on a (C, H, W) input, or a conv2d on a flat (n,) input, raises an error (flatten first)."""
-    for layers, shape, why in (([{"type": "dense", "units": 10}], (1, 28, 28), "a dense layer on an image"),
-                               ([{"type": "conv2d", "filters": 4, "kernel_size": 3}], (784,),
-                                "a conv2d layer on a flat input"),
-                               ([{"type": "flatten"}, {"type": "maxpool2d", "pool_size": 2}], (1, 4, 4),
-                                "a maxpool2d layer on a flat input")):
+def expect_refused(sub, cases, advice: str) -> None:
+    """Expect ``summary`` to raise for every (layers, input_shape, why) case (``advice`` says what to raise)."""
+    for layers, shape, why in cases:
         try:
             got = sub.summary(_copy(layers), shape)
         except StudentError:
             continue
         raise Mismatch(_call(layers, shape), "property",
-                       f"{why} is an error: raise an AssertionError (with a message saying to flatten first, "
-                       "or that conv2d needs a (C, H, W) input) instead of returning a result", got=got)
+                       f"{why} is an error: raise an AssertionError ({advice}) instead of returning a result", got=got)
+
+
+@check(points=1, functions=("summary",))
+def summary_refuses_dense_on_an_image_and_conv2d_on_a_flat_input(sub):
+    """A dense layer on a (C, H, W) input, or a conv2d on a flat (n,) input, raises an error (flatten first)."""
+    expect_refused(sub, (([{"type": "dense", "units": 10}], (1, 28, 28), "a dense layer on an image"),
+                         ([{"type": "conv2d", "filters": 4, "kernel_size": 3}], (784,), "a conv2d layer on a flat input"),
+                         ([{"type": "flatten"}, {"type": "maxpool2d", "pool_size": 2}], (1, 4, 4),
+                          "a maxpool2d layer on a flat input")),
+                   "with a message saying to flatten first, or that conv2d needs a (C, H, W) input")
+
+
+@check(points=1, functions=("summary",), hidden=True)
+def summary_refuses_windows_that_do_not_fit_and_same_padding_with_a_stride(sub):
+    """A window larger than its (padded) input, or "same" padding with a stride, raises an error (as torch does).
+
+    The public checks only draw layers that fit. This catches sizes computed as
+    ⌊(n + 2p − k)/s⌋ + 1 ≤ 0 and returned as shapes, and "same" keeping n with any stride
+    (torch.nn.Conv2d refuses padding="same" with a stride; Keras would give ⌈n/s⌉).
+    """
+    conv5 = {"type": "conv2d", "filters": 2, "kernel_size": 5}
+    expect_refused(sub, (([conv5], (1, 3, 3), "a 5×5 conv2d on a 3×3 input"),
+                         ([dict(conv5, kernel_size=(2, 5)), {"type": "flatten"}], (1, 4, 4),
+                          "a (2, 5) conv2d on a 4×4 input"),
+                         ([{"type": "maxpool2d", "pool_size": 3}], (2, 8, 2), "a 3×3 max-pooling on an 8×2 input"),
+                         ([conv5, {"type": "maxpool2d", "pool_size": 2}], (1, 5, 5),
+                          "a 2×2 max-pooling on the 1×1 map a 5×5 conv2d leaves of a 5×5 input"),
+                         ([{"type": "conv2d", "filters": 2, "kernel_size": 3, "padding": "same", "stride": 2}],
+                          (1, 8, 8), "padding 'same' with stride 2")),
+                   "with a message saying the window does not fit, or that 'same' needs stride 1")
 
 
 # --------------------------------------------------------------------------- count_parameters (3 points)

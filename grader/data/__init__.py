@@ -8,8 +8,8 @@ Images are uint8 (N, C, H, W), labels int64, plus the class names (:class:`Datas
 """
 
 from .loaders import (NAMES, DataError, Dataset, TrainTest, load, load_cifar10_batches, load_idx,
-                      load_image_folder, locate)
+                      load_image_folder, load_split, locate)
 from .splits import course_splits
 
 __all__ = ["NAMES", "DataError", "Dataset", "TrainTest", "load", "load_cifar10_batches", "load_idx",
-           "load_image_folder", "locate", "course_splits"]
+           "load_image_folder", "load_split", "locate", "course_splits"]

@@ -9,16 +9,15 @@ from rich.table import Table
 from rich.text import Text
 
 from ..results import CheckResult, ExerciseResult
+from .confusion import confusion_table, has_classes
+from .fmt import failed_checks, hidden_line, not_implemented, points, verdict
 
-ICONS = {"passed": ("✔", "green"), "not_implemented": ("…", "yellow"), "skipped": ("-", "dim")}
+ICONS = {"passed": ("✔", "green"), "not_implemented": ("…", "yellow"), "skipped": ("-", "dim"),
+         "data_missing": ("?", "yellow")}
 OUTCOME_LABEL = {
     "not_implemented": "not implemented yet", "missing": "missing", "timeout": "timed out", "crash": "crashed",
-    "rule": "rule broken", "error": "grader error", "failed": "failed",
+    "rule": "rule broken", "error": "grader error", "failed": "failed", "data_missing": "data missing",
 }
-
-
-def _points(x: float) -> str:
-    return f"{x:g}"
 
 
 def summary_table(result: ExerciseResult) -> Table:
@@ -28,7 +27,7 @@ def summary_table(result: ExerciseResult) -> Table:
     table.add_column("", width=1)
     table.add_column("check", footer="total", ratio=1)
     table.add_column("points", justify="right",
-                     footer=Text(f"{_points(result.score)}/{_points(result.max_score)}",
+                     footer=Text(f"{points(result.score)}/{points(result.max_score)}",
                                  style="bold green" if result.passed else "bold red"))
     for c in result.checks:
         icon, style = ICONS.get(c.outcome, ("✘", "red"))
@@ -37,7 +36,7 @@ def summary_table(result: ExerciseResult) -> Table:
             title.append(" (hidden)", style="dim")
         if not c.passed:
             title.append(f"  {OUTCOME_LABEL.get(c.outcome, c.outcome)}", style=style)
-        table.add_row(Text(icon, style=style), title, f"{_points(c.score)}/{_points(c.max_score)}")
+        table.add_row(Text(icon, style=style), title, f"{points(c.score)}/{points(c.max_score)}")
     return table
 
 
@@ -66,7 +65,7 @@ def failure_panel(c: CheckResult, verbose: bool = False) -> Panel:
         parts.append(Text.assemble(("\nlikely mistake: ", "bold yellow"), (c.diagnosis.message, "yellow")))
         if c.diagnosis.hint:
             parts.append(Text.assemble(("hint: ", "bold"), c.diagnosis.hint))
-    style = "yellow" if c.outcome == "not_implemented" else "red"
+    style = "yellow" if c.outcome in ("not_implemented", "data_missing") else "red"
     return Panel(Group(*parts), title=f"✘ {escape(c.title)}", title_align="left", border_style=style)
 
 
@@ -86,14 +85,12 @@ def render(result: ExerciseResult, console: Console | None = None, verbose: bool
     console.print(summary_table(result))
     for note in result.notes:
         console.print(Text.assemble(("note: ", "bold yellow"), note))
-    failed = [c for c in result.checks if not c.passed]
-    not_impl = [c for c in failed if c.outcome == "not_implemented"]
-    shown = [c for c in failed if c.outcome != "not_implemented"]
-    # one line for each function still to do, not one panel per check
-    todo = sorted({f for c in not_impl for f in c.functions[:1]} or {c.title for c in not_impl})
-    if todo:
+    for c in result.checks:
+        if has_classes(c.details):
+            console.print(Text(""), confusion_table(c.details))
+    if todo := not_implemented(result):
         console.print(Text.assemble(("\nnot implemented yet: ", "bold yellow"), ", ".join(todo)))
-    for c in shown:
+    for c in failed_checks(result):
         console.print(failure_panel(c, verbose))
     if verbose:
         console.print(Text(f"sandbox: {result.sandbox}", style="dim"))
@@ -101,19 +98,6 @@ def render(result: ExerciseResult, console: Console | None = None, verbose: bool
             console.print(Panel(Text(result.output[-4000:]), title="what your code printed", border_style="dim"))
         console.print(Text(f"graded in {result.duration:.2f} s by grader {result.grader_version}; "
                            f"submission sha256 {result.sha256[:12]}", style="dim"))
-    if result.passed:
-        everything = "all public checks passed" if not result.instructor and _has_hidden(result) \
-            else "all checks passed"
-        console.print(Text(f"\n{everything}: {_points(result.score)}/{_points(result.max_score)} points",
-                           style="bold green"))
-    else:
-        console.print(Text(f"\nscore: {_points(result.score)}/{_points(result.max_score)} points", style="bold"))
-
-
-def _has_hidden(result: ExerciseResult) -> bool:
-    from .. import registry
-
-    try:
-        return registry.find_exercise(result.exercise).hidden_points > 0
-    except registry.UnknownExercise:
-        return False
+    console.print(Text(f"\n{verdict(result)}", style="bold green" if result.passed else "bold"))
+    if hidden := hidden_line(result):
+        console.print(Text(hidden, style="dim"))

@@ -63,3 +63,44 @@ def _short(value) -> str:
         return f"<array {value.shape}>" if value.size > 1 or value.ndim else show(value)
     text = show(value)
     return text if len(text) <= 40 and "\n" not in text else "…"
+
+
+# --------------------------------------------------------------------------- the closing lines of a report
+
+
+def points(x: float) -> str:
+    """Return points as they read best: 17, 2.5."""
+    return f"{x:g}"
+
+
+def not_implemented(result) -> list[str]:
+    """Return the functions still to do: one line for them all, not one failure per check."""
+    todo = [c for c in result.checks if c.outcome == "not_implemented"]
+    return sorted({f for c in todo for f in c.functions[:1]} or {c.title for c in todo})
+
+
+def failed_checks(result) -> list:
+    """Return the failed checks worth a detailed explanation (all but the "not implemented yet" ones)."""
+    return [c for c in result.checks if not c.passed and c.outcome != "not_implemented"]
+
+
+def all_passed(result) -> str:
+    """Return "all checks passed", or "all public checks passed" when the run left hidden checks out:
+    full marks in a student's run are not yet the grade."""
+    return "all public checks passed" if result.hidden_skipped else "all checks passed"
+
+
+def verdict(result) -> str:
+    """Return the report's last line: the score, and whether every check passed."""
+    score = f"{points(result.score)}/{points(result.max_score)} points"
+    return f"{all_passed(result)}: {score}" if result.passed else f"score: {score}"
+
+
+def hidden_line(result) -> str | None:
+    """Return the line announcing the hidden checks a student's run left out (their number, never their names)."""
+    n = result.hidden_skipped
+    if not n:
+        return None
+    worth = f"{points(result.hidden_points_skipped)} point{'' if result.hidden_points_skipped == 1 else 's'}"
+    return (f"{n} hidden check{'' if n == 1 else 's'} ({worth}) {'is' if n == 1 else 'are'} run when your "
+            "instructor grades")

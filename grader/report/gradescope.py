@@ -3,6 +3,12 @@
 Gradescope reads ``score``, ``tests`` (``name``, ``score``, ``max_score``, ``status``,
 ``output``, ``visibility``) and top-level ``output``/``visibility``; everything else here
 (the counterexample, the diagnosis, notes) is extra detail for other tools.
+
+A test's ``visibility`` is one of Gradescope's "visible", "hidden" (never shown to the
+student), "after_due_date" or "after_published" (shown once the instructor publishes the
+grades). Hidden checks only run in instructor mode, whose JSON is what gets uploaded: they
+are "after_published", so students never see them while they can still resubmit against
+them, and learn what they missed when the grades come out.
 """
 
 from __future__ import annotations
@@ -10,6 +16,9 @@ from __future__ import annotations
 import json
 
 from ..results import CheckResult, ExerciseResult
+from .fmt import all_passed, hidden_line
+
+HIDDEN_CHECK_VISIBILITY = "after_published"
 
 
 def check_output(c: CheckResult) -> str:
@@ -45,7 +54,7 @@ def to_json_dict(result: ExerciseResult) -> dict:
     tests = []
     for c in result.checks:
         d = c.to_dict()
-        d.update(output=check_output(c), visibility="hidden" if c.hidden else "visible")
+        d.update(output=check_output(c), visibility=HIDDEN_CHECK_VISIBILITY if c.hidden else "visible")
         d["name"] = c.title
         d["check"] = c.name
         tests.append(d)
@@ -54,10 +63,20 @@ def to_json_dict(result: ExerciseResult) -> dict:
     printed = out.pop("output")
     out.update(
         tests=tests, visibility="visible", stdout_visibility="hidden",
-        output="\n".join(result.notes) if result.notes else ("all checks passed" if result.passed else ""),
+        output=_overall_output(result),
         execution_time=result.duration, student_output=printed,
     )
     return out
+
+
+def _overall_output(result: ExerciseResult) -> str:
+    """Return the top-level text: notes, else whether all (public) checks passed; never a hidden check's name.
+
+    Instructor runs (the JSON uploaded to Gradescope) give no total here: the score field
+    carries it, and a line such as "17/18 points" would tell a student a hidden check failed.
+    """
+    lines = list(result.notes) or ([all_passed(result)] if result.passed else [])
+    return "\n".join(lines + list(filter(None, [hidden_line(result)])))
 
 
 def render(result: ExerciseResult) -> str:

@@ -80,6 +80,7 @@ class Submission:
         self.exercise_deadline: float | None = None
         self.restarts = 0
         self.output_parts: list[str] = []
+        self.context: Any = None  # what the engine tells the checks (grader.check.Context)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -172,11 +173,18 @@ class Submission:
         """Return ``handle.name`` (as data, or as a new handle)."""
         return self._request(handle, (), {}, attribute=name)
 
+    def handle(self, name: str) -> protocol.Handle:
+        """Return a handle on the module's ``name`` itself, uncalled (a function to pass to a probe)."""
+        value = self._request(name, (), {}, itself=True)
+        if not isinstance(value, protocol.Handle):
+            raise Abort("missing", f"{name} in your file should be a function, got {type(value).__name__}", name)
+        return value
+
     def probe(self, name: str, *args):
         """Run one of the grader's worker-side probes (``probes.py``) on handles and data."""
         return self._request(None, args, {}, probe=name)
 
-    def _request(self, target, args, kwargs, *, method=None, attribute=None, probe=None):
+    def _request(self, target, args, kwargs, *, method=None, attribute=None, probe=None, itself=False):
         label = self._label(target, method, attribute, probe)
         fname = target if isinstance(target, str) else None
         if fname is not None and fname in self.stubs:
@@ -201,6 +209,8 @@ class Submission:
                 msg["method"] = method
             if attribute is not None:
                 msg["attribute"] = attribute
+            if itself:
+                msg["itself"] = True
             if fname is not None and fname in self.rules:
                 msg["forbid"] = list(self.rules[fname])
         record = CallRecord(label, tuple(args), dict(kwargs))

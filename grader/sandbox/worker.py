@@ -225,6 +225,8 @@ class Worker:
         try:
             if msg.get("method"):
                 fn = getattr(fn, msg["method"])
+            if msg.get("itself"):  # the object, not a call of it: sent back as a handle for probes
+                return {"ok": True, "value": fn}
             if msg.get("attribute") is not None:
                 return {"ok": True, "value": getattr(fn, msg["attribute"])}
         except BaseException as e:  # noqa: BLE001 - a student's property may raise anything

@@ -1,0 +1,54 @@
+"""Markdown: the terminal report's content for web pages — GitHub's job summary
+(``$GITHUB_STEP_SUMMARY``), pull-request comments, feedback files.
+
+The same parts as ``console``: a table of checks, notes, the functions not implemented yet,
+then each failed check with its counterexample and diagnosis (``gradescope.check_output``'s
+text, in a code block so that arrays keep their layout), and the closing lines.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..results import CheckResult, ExerciseResult
+from .console import OUTCOME_LABEL
+from .fmt import failed_checks, hidden_line, not_implemented, points, verdict
+from .gradescope import check_output
+
+ICONS = {"passed": "✅", "not_implemented": "⏳"}
+
+
+def render(result: ExerciseResult) -> str:
+    """Return the report for one exercise as a Markdown section."""
+    icon = "✅" if result.passed else "❌"
+    blocks = [f"### {icon} {_inline(result.exercise)} — {_inline(result.title)}: "
+              f"{points(result.score)}/{points(result.max_score)} points",
+              "\n".join(["| | check | points |", "| --- | --- | ---: |", *map(_row, result.checks)])]
+    blocks += [f"> **note:** {_inline(note)}" for note in result.notes]
+    if todo := not_implemented(result):
+        blocks.append(f"**not implemented yet:** {', '.join(f'`{f}`' for f in todo)}")
+    for c in failed_checks(result):
+        blocks += [f"#### ❌ {_inline(c.title)}", _code_block(check_output(c))]
+    blocks.append(f"**{verdict(result)}**")
+    if hidden := hidden_line(result):
+        blocks.append(f"*{hidden}*")
+    return "\n\n".join(blocks) + "\n"
+
+
+def _row(c: CheckResult) -> str:
+    title = _inline(c.title) + (" *(hidden)*" if c.hidden else "")
+    if not c.passed:
+        title += f" — {OUTCOME_LABEL.get(c.outcome, c.outcome)}"
+    return f"| {ICONS.get(c.outcome, '❌')} | {title} | {points(c.score)}/{points(c.max_score)} |"
+
+
+def _inline(text: str) -> str:
+    """Text safe in a table cell or heading: one line, pipes escaped, no HTML from the submission."""
+    text = " ".join(str(text).split())
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _code_block(text: str) -> str:
+    """A fenced block longer than any run of backticks inside (student values may contain some)."""
+    fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`+", text)), default=0))
+    return f"{fence}text\n{text}\n{fence}"
