@@ -174,6 +174,9 @@ def run(data_dir, *, quick: bool = False, only: tuple[str, ...] = (), epochs: in
                     size = save_weights(model, export_exercise11)
                     progress.console.print(f"exercise11 weights: {export_exercise11} ({size / 1e6:.2f} MB)")
             rows.append(row)
+            # one line per rung: the bars are not drawn when the output is a log file
+            progress.console.print(f"{row.title}: test accuracy {row.test_accuracy:.3f} "
+                                   f"(course {row.course}), {row.seconds / 60:.1f} min")
     table = {
         "dataset": "cifar10", "quick": quick, "settings": asdict(settings),
         "splits": {"train": len(train), "val": len(val), "test": len(test)},

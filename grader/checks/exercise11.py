@@ -56,7 +56,7 @@ def build(sub, what: str = "build_model()") -> tuple[Handle, dict]:
 
 
 def images(n: int, seed: int = 11) -> np.ndarray:
-    """``n`` uint8 images (N, 3, 32, 32) of random pixels, the first ones holding 0 and 255."""
+    """``n`` uint8 images (N, 3, 32, 32) of random pixels, the first one holding 0 and 255."""
     x = np.random.default_rng(seed).integers(0, 256, size=(n, 3, 32, 32), dtype=np.uint8)
     x[0, 0, 0, :2] = (0, 255)
     return x
@@ -68,12 +68,12 @@ def logits(sub, model: Handle, x: np.ndarray) -> np.ndarray:
     out = model_output(sub, "logits", model, sub.handle("preprocess"), x, what=what)
     expected = (len(x), N_CLASSES)
     if out.shape != expected:
-        raise Mismatch(what, "shape", f"on {len(x)} images the model should return logits of shape {expected}, "
-                                      f"got {out.shape}", expected=expected, got=model)
+        raise Mismatch(what, "shape", f"on {len(x)} image{'s' * (len(x) != 1)} the model should return logits of "
+                                      f"shape {expected}, got {out.shape}", expected=expected, got=model)
     return out
 
 
-# --------------------------------------------------------------------------- structure (5 points)
+# --------------------------------------------------------------------------- structure (6 points)
 
 
 @check(points=2, functions=("build_model", "preprocess"))
@@ -187,12 +187,18 @@ def _weights_problem(reply, kind: str) -> str:
     if not all(isinstance(v, list) for v in lists):
         return "could not be loaded"
     missing, unexpected, shapes = lists
+    unexpected = sorted(map(str, unexpected), key=_natural)  # a file's keys come in any order
     parts = [f"{label} {_some(keys)}" for label, keys in (("missing keys", missing), ("unexpected keys", unexpected))
              if keys]
     parts += [f"{row[0]} has shape {tuple(row[2])} in the file, {tuple(row[1])} in the model" for row in shapes[:2]
               if isinstance(row, list) and len(row) == 3]
     return (f"does not fit build_model() (load_state_dict(strict=True)): {'; '.join(parts)} — save the "
             "state_dict() of the model build_model() returns, after training")
+
+
+def _natural(key: str) -> list:
+    """Sort key: "2.weight" before "10.weight", as the layers come."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in key.split(".")]
 
 
 def _some(keys: list, shown: int = 3) -> str:

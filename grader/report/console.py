@@ -66,7 +66,8 @@ def failure_panel(c: CheckResult, verbose: bool = False) -> Panel:
         if c.diagnosis.hint:
             parts.append(Text.assemble(("hint: ", "bold"), c.diagnosis.hint))
     style = "yellow" if c.outcome in ("not_implemented", "data_missing") else "red"
-    return Panel(Group(*parts), title=f"✘ {escape(c.title)}", title_align="left", border_style=style)
+    icon = "?" if c.outcome == "data_missing" else "✘"  # the grader lacks data: not the student's failure
+    return Panel(Group(*parts), title=f"{icon} {escape(c.title)}", title_align="left", border_style=style)
 
 
 def _labelled(name: str, value: str, style: str = "") -> Text:
