@@ -146,3 +146,12 @@ def test_the_ladder_trains_every_rung_on_a_cifar_format_folder_and_writes_its_ta
 def test_the_ladder_refuses_unknown_rungs(learnable_cifar):
     with pytest.raises(ValueError, match="unknown rung"):
         ladder.run(learnable_cifar, only=("cnn_typo",))
+
+
+def test_rerunning_the_ladder_with_the_same_threads_gives_the_same_table(learnable_cifar):
+    pytest.importorskip("sklearn")
+    settings = ladder.Settings(epochs=1, batch_size=32, n_train=300, n_val=100, n_test=200, trees=5, threads=1)
+    tables = [ladder.run(learnable_cifar, settings=settings, only=("random_forest", "cnn_all")) for _ in range(2)]
+    keep = ("name", "test_accuracy", "val_accuracy", "best_epoch", "parameters")
+    first, second = ([{k: r[k] for k in keep} for r in t["rows"]] for t in tables)
+    assert first == second
