@@ -361,7 +361,7 @@ def test_grade_with_json_and_plots_carries_the_confusion_matrix_and_writes_a_png
 
 def test_the_exercise_file_states_the_thresholds_the_budget_and_the_weights_file():
     text = (ROOT / "exercises" / f"{EX}.py").read_text(encoding="utf-8")
-    for fact in (f"at or below {checks.RANDOM_FOREST_ACCURACY:.2f}", f"at or above {checks.FULL_MARKS_ACCURACY:.2f}",
+    for fact in (f"at or below {checks.RANDOM_FOREST_ACCURACY:g}", f"at or above {checks.FULL_MARKS_ACCURACY:g}",
                  f"at most {checks.MAX_PARAMETERS:,} parameters", "exercise11.pt", "10,000 training images",
                  'save_file(model.state_dict(), "exercise11.safetensors")', "batch size 64–128, 10–20 epochs"):
         assert fact in text, fact
