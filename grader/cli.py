@@ -6,6 +6,7 @@
     grade exercise03 --submission F    grade another file (also: --format json|junit|markdown, -o FILE)
     grade release [--check]            write exercises/ from solutions/ (course maintainers)
     grade ci-template                  a GitHub Actions workflow grading a submissions repository
+    grade batch exercise03 SUBMISSIONS grade a class (folder, .zip, Moodle download): gradebook + feedback
 
 Exit status: 0 all checks passed, 1 some failed, 2 usage error (one line on stderr).
 """
@@ -280,3 +281,44 @@ def release(check_only: bool, root: Path):
         _fail("exercises/ is out of date — run `grade release`", 1)
     if not stale:
         click.echo("exercises/ is up to date")
+
+
+@main.command("batch")
+@click.argument("exercise")
+@click.argument("submissions", type=click.Path(path_type=Path))
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the gradebook and exports (default: SUBMISSIONS-EXERCISE-graded beside it).")
+@click.option("--workers", "-j", type=click.IntRange(min=1), default=None,
+              help="Submissions graded at once (default: the number of cores).")
+@click.option("--timeout", type=click.FloatRange(min=1), default=None,
+              help="Seconds for one whole submission (default: the exercise's limit, 300 s).")
+@click.option("--regrade", multiple=True, metavar="STUDENT", help="Grade this student again (id or name; repeatable).")
+@click.option("--regrade-all", is_flag=True, help="Grade every student again.")
+@click.option("--gradebook", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The SQLite gradebook (default: OUT/gradebook.sqlite).")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Datasets for checks that need them (default: $DLCOURSE_DATA, else the user cache folder).")
+@click.option("--no-sandbox", is_flag=True, help="Run without bubblewrap (limits and guards stay).")
+@click.option("--no-progress", is_flag=True, help="No progress bar (logs, CI).")
+@click.option("-v", "--verbose", is_flag=True, help="Tracebacks of the grader's own errors.")
+def batch_cmd(exercise, submissions, out, workers, timeout, regrade, regrade_all, gradebook, data_dir, no_sandbox,
+              no_progress, verbose):
+    """Grade every submission in SUBMISSIONS (a folder, a .zip, or a Moodle download) with the
+    instructor's settings; write a gradebook, grades.csv, feedback per student and a summary."""
+    from rich.console import Console
+
+    from .batch import print_report, run_batch
+
+    try:
+        report = run_batch(exercise, submissions, out=out, workers=workers, timeout=timeout, regrade=regrade,
+                           regrade_all=regrade_all, gradebook=gradebook, data_dir=data_dir, sandbox=not no_sandbox,
+                           progress=not no_progress, verbose=verbose, console=Console(stderr=True, highlight=False))
+    except (registry.UnknownExercise, SubmissionError) as e:
+        _fail(str(e))
+    except KeyboardInterrupt:
+        _fail("interrupted — every student graded so far is in the gradebook; run the same command to go on", 130)
+    except Exception as e:  # the grader's own failure: one line unless -v
+        if verbose:
+            raise
+        _fail(f"internal error in the batch run ({type(e).__name__}: {e}) — rerun with -v and report it", 3)
+    print_report(report, Console(highlight=False))

@@ -1,11 +1,15 @@
 """The wire format between the grader and the worker: plain data only, never pickle.
 
-A frame is a JSON header plus binary blobs (numpy's ``.npy`` format, loaded with
-``allow_pickle=False``). Values are encoded as a JSON tree with a few tags:
+A frame is a JSON header plus binary blobs: an array's raw bytes in C order, its dtype and
+shape in the header (``dt``, ``shape``), rebuilt with ``np.frombuffer`` after checking that
+the dtype is numeric and the byte count matches; parsing an ``.npy`` header took a third of
+the worker's time per call. (A blob without ``dt`` is read as ``.npy`` with
+``allow_pickle=False``.) Values are encoded as a JSON tree with a few tags:
 
     {"$tuple": [...]}                     a tuple
     {"$dict": [[key, value], ...]}        a dict (keys may be any encodable scalar)
-    {"$nd": i, "subclass": "mod.Name"}    a numeric ndarray (blob i); subclass set if not exact
+    {"$nd": i, "dt": "<f8", "shape": [2, 3], "subclass": "mod.Name"}
+                                          a numeric ndarray (blob i); subclass set if not exact
     {"$np": "<f8", "v": 1.5}              a numpy scalar with its exact dtype
     {"$tensor": i, "dtype": "torch.float32", "requires_grad": false, "subclass": ...}
     {"$handle": 7, "type": "mod.Name", "repr": "..."}   an object that stays in the worker
@@ -103,7 +107,7 @@ def encode(value, blobs: list[bytes], make_handle=None, depth: int = 0):
                           for k, v in value.items()]}
     if isinstance(value, np.ndarray) and value.dtype.kind in NUMERIC_KINDS:
         arr = np.asarray(value)  # strips the subclass, keeps the data
-        node = {"$nd": _add_array(np.ascontiguousarray(arr.view(np.ndarray)), blobs)}
+        node = _array_node("$nd", arr.view(np.ndarray), blobs)
         if t is not np.ndarray:
             node["subclass"] = _qualname(t)
         return node
@@ -139,18 +143,16 @@ def _encode_tensor(value, blobs):
     if t.dtype == torch.bfloat16:
         t = t.float()
     arr = t.resolve_conj().resolve_neg().numpy()
-    node = {"$tensor": _add_array(np.ascontiguousarray(arr), blobs), "dtype": dtype,
-            "requires_grad": bool(value.requires_grad)}
+    node = _array_node("$tensor", arr, blobs)
+    node.update(dtype=dtype, requires_grad=bool(value.requires_grad))
     if type(value) is not torch.Tensor and type(value) is not torch.nn.Parameter:
         node["subclass"] = _qualname(type(value))
     return node
 
 
-def _add_array(arr: np.ndarray, blobs: list[bytes]) -> int:
-    buf = io.BytesIO()
-    np.lib.format.write_array(buf, arr, allow_pickle=False)
-    blobs.append(buf.getvalue())
-    return len(blobs) - 1
+def _array_node(tag: str, arr: np.ndarray, blobs: list[bytes]) -> dict:
+    blobs.append(arr.tobytes(order="C"))
+    return {tag: len(blobs) - 1, "dt": arr.dtype.str, "shape": list(arr.shape)}
 
 
 # --------------------------------------------------------------------------- decoding
@@ -184,7 +186,7 @@ def decode(node, blobs: list[bytes], depth: int = 0):
             raise ProtocolError("malformed float")
         return float(node["$float"])
     if "$nd" in node:
-        arr = _array(node["$nd"], blobs)
+        arr = _array(node, "$nd", blobs)
         sub = node.get("subclass")
         return arr if sub is None else RemoteArraySubclass(arr, str(sub))
     if "$np" in node:
@@ -197,7 +199,7 @@ def decode(node, blobs: list[bytes], depth: int = 0):
         return dtype.type(v)
     if "$tensor" in node:
         sub = node.get("subclass")
-        return TensorData(_array(node["$tensor"], blobs), str(node.get("dtype")),
+        return TensorData(_array(node, "$tensor", blobs), str(node.get("dtype")),
                           bool(node.get("requires_grad")), None if sub is None else str(sub))
     if "$rng" in node:
         if type(node["$rng"]) is not int:
@@ -229,9 +231,12 @@ def _list(v):
     return v
 
 
-def _array(index, blobs) -> np.ndarray:
+def _array(node: dict, tag: str, blobs) -> np.ndarray:
+    index = node[tag]
     if type(index) is not int or not 0 <= index < len(blobs):
         raise ProtocolError("malformed array reference")
+    if "dt" in node:
+        return _raw_array(node, blobs[index])
     try:
         arr = np.load(io.BytesIO(blobs[index]), allow_pickle=False)
     except Exception as e:  # a corrupt blob is the peer's fault, never ours
@@ -239,6 +244,23 @@ def _array(index, blobs) -> np.ndarray:
     if type(arr) is not np.ndarray or arr.dtype.kind not in NUMERIC_KINDS:
         raise ProtocolError("array of a non-numeric dtype")
     return arr
+
+
+def _raw_array(node: dict, blob: bytes) -> np.ndarray:
+    """Rebuild an array from its raw bytes, refusing anything but a plain numeric dtype."""
+    dt, shape = node["dt"], node.get("shape")
+    if type(dt) is not str or len(dt) > 8 or type(shape) is not list or len(shape) > 32 \
+            or any(type(n) is not int or n < 0 for n in shape):
+        raise ProtocolError("malformed array header")
+    try:
+        dtype = np.dtype(dt)
+    except (TypeError, ValueError):
+        raise ProtocolError("malformed array dtype") from None
+    if dtype.kind not in NUMERIC_KINDS or dtype.fields is not None or dtype.subdtype is not None:
+        raise ProtocolError("array of a non-numeric dtype")
+    if len(blob) != math.prod(shape) * dtype.itemsize:
+        raise ProtocolError("array data does not match its shape")
+    return np.frombuffer(blob, dtype=dtype).reshape(shape).copy()  # writable, like any other array
 
 
 # --------------------------------------------------------------------------- framing

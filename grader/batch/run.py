@@ -1,0 +1,180 @@
+"""``run_batch``: discover, grade what is new, export, summarize — the whole batch run.
+
+A student is graded again only when their files changed (sha256), the grader changed (its
+version, or the exercise's checks or reference), the last attempt was the grader's own
+error, or the instructor asks (``regrade``). Everything else comes from the gradebook, so
+a run killed halfway and started again grades only the students it had not finished.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from rich.console import Console
+
+from .. import __version__, registry
+from ..collect import SubmissionError
+from . import export
+from .discover import Discovery, Student, discover
+from .gradebook import Gradebook, Row
+from .progress import BatchProgress
+from .runner import Job, Outcome, Pool, Settings
+from .summary import ClassSummary, render, summarize
+
+
+@dataclass
+class BatchReport:
+    """What a run did (also what ``grade batch`` prints last)."""
+
+    exercise: str
+    out: Path
+    gradebook: Path
+    students: int
+    graded: int  # in this run
+    kept: int  # unchanged since an earlier run: taken from the gradebook
+    elapsed: float
+    summary: ClassSummary
+    files: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def default_out(submissions: Path, exercise: str) -> Path:
+    """``class/`` or ``class.zip`` → ``class-exercise03-graded/`` beside it."""
+    stem = submissions.name[:-4] if submissions.name.lower().endswith(".zip") else submissions.name
+    return submissions.resolve().parent / f"{stem}-{exercise}-graded"
+
+
+def grader_version(info: registry.ExerciseInfo) -> str:
+    """The package version plus a digest of the exercise's checks and reference modules:
+    editing a check (or adding a hidden one) means grading again, without a release."""
+    digest = hashlib.sha256()
+    for module in (f"grader.checks.{info.id}", f"reference.{info.id}"):
+        spec = importlib.util.find_spec(module)
+        if spec is not None and spec.origin and os.path.isfile(spec.origin):
+            digest.update(Path(spec.origin).read_bytes())
+    return f"{__version__}+{digest.hexdigest()[:10]}"
+
+
+def run_batch(exercise: str | registry.ExerciseInfo, submissions: str | Path, *, out: str | Path | None = None,
+              workers: int | None = None, timeout: float | None = None, regrade: Iterable[str] = (),
+              regrade_all: bool = False, sandbox: bool = True, gradebook: str | Path | None = None,
+              data_dir: str | Path | None = None, console: Console | None = None, progress: bool = True,
+              verbose: bool = False) -> BatchReport:
+    """Grade every submission in ``submissions`` (a folder or .zip) and write the exports.
+
+    Raises ``registry.UnknownExercise`` or ``SubmissionError`` for usage errors (no such
+    exercise, no such folder, an unknown student in ``regrade``).
+    """
+    started = time.monotonic()
+    info = exercise if isinstance(exercise, registry.ExerciseInfo) else registry.find_exercise(exercise)
+    submissions = Path(submissions)
+    out = Path(out) if out is not None else default_out(submissions, info.id)
+    console = console or Console(stderr=True, highlight=False)
+    workdir = Path(tempfile.mkdtemp(prefix="grade-batch-"))
+    try:
+        found = discover(submissions, info, workdir)
+        out.mkdir(parents=True, exist_ok=True)
+        book_path = Path(gradebook) if gradebook is not None else out / "gradebook.sqlite"
+        with Gradebook(book_path) as book:
+            version = grader_version(info)
+            todo = _to_grade(found, book, info.id, version, set(regrade), regrade_all)
+            by_id = {s.id: s for s in found.students}
+            for student in todo:
+                if student.problem:
+                    book.record(_problem_row(info.id, student, version))
+            jobs = [s for s in todo if not s.problem]
+            if jobs:
+                settings = Settings(info, workers=workers or _cores(), timeout=timeout, sandbox=sandbox,
+                                    hidden_paths=_hidden(submissions, out, workdir, book_path),
+                                    data_dir=Path(data_dir) if data_dir else None, verbose=verbose)
+                pool = Pool(settings)
+                with BatchProgress(len(jobs), console, enabled=progress) as bar:
+                    def done(outcome: Outcome) -> None:
+                        book.record(_row(info.id, by_id[outcome.student], version, outcome))
+                        bar.done(outcome)
+
+                    pool.run([Job(s.id, s.file) for s in jobs], done, bar.tick)
+            rows = book.rows(info.id, [s.id for s in found.students])
+        summary = summarize(rows, info.id, info.title)
+        files = export.write_all(rows, summary, out / info.id)
+        return BatchReport(info.id, out, book_path, len(found.students), len(jobs), len(found.students) - len(todo),
+                           round(time.monotonic() - started, 1), summary, files, found.notes)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _to_grade(found: Discovery, book: Gradebook, exercise: str, version: str, regrade: set[str],
+              regrade_all: bool) -> list[Student]:
+    """The students whose row is missing or stale, or who are to be graded again anyway."""
+    names = {s.name.lower(): s.id for s in found.students if s.name}
+    wanted = set()
+    for who in regrade:
+        sid = who if any(s.id == who for s in found.students) else names.get(who.lower())
+        if sid is None:
+            raise SubmissionError(f"--regrade {who}: no such student in the submissions (ids are folder or file "
+                                  "names, or Moodle's participant numbers)")
+        wanted.add(sid)
+    return [s for s in found.students if regrade_all or s.id in wanted or not _fresh(book.get(exercise, s.id), s, version)]
+
+
+def _fresh(row: Row | None, student: Student, version: str) -> bool:
+    """Is the gradebook's row still what grading ``student`` would give?"""
+    if row is None or row.sha256 != student.sha256 or row.grader_version != version:
+        return False
+    if student.problem:
+        return row.status == "problem" and row.message == student.problem
+    return row.status not in ("problem", "error") and row.file == student.source
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _hidden(submissions: Path, out: Path, workdir: Path, book: Path) -> tuple[str, ...]:
+    """What a submission's worker must not see: every hand-in, the outputs, the gradebook.
+
+    A zip is hidden with its folder, unless that folder holds Python itself (the worker
+    needs it): then the unpacked copy is hidden, and the zip stays readable.
+    """
+    needed = [os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path) if p]
+    paths = [submissions if submissions.is_dir() else submissions.parent, out, workdir, book.parent]
+    keep = []
+    for p in dict.fromkeys(os.path.realpath(p) for p in paths):
+        if not any(n == p or n.startswith(p + os.sep) for n in needed):
+            keep.append(p)
+    return tuple(keep)
+
+
+def _problem_row(exercise: str, student: Student, version: str) -> Row:
+    return Row(exercise, student.id, student.name, student.source, student.sha256, version, "problem", 0.0, 0.0,
+               student.problem)
+
+
+def _row(exercise: str, student: Student, version: str, outcome: Outcome) -> Row:
+    result = outcome.result or {}
+    return Row(exercise, student.id, student.name, student.source, student.sha256, version, outcome.status,
+               float(result.get("score", 0.0)), float(result.get("max_score", 0.0)), outcome.message,
+               outcome.result, duration=outcome.duration)
+
+
+def print_report(report: BatchReport, console: Console) -> None:
+    """The end of ``grade batch``: the class summary, then where everything went."""
+    render(report.summary, console)
+    for note in report.notes:
+        console.print(f"[dim]note: {note}[/]")
+    console.print(f"\ngraded {report.graded} of {report.students} students in {report.elapsed:g} s"
+                  f" ({report.kept} unchanged, from the gradebook)" if report.kept else
+                  f"\ngraded {report.graded} of {report.students} students in {report.elapsed:g} s")
+    console.print(f"gradebook: {report.gradebook}\nfeedback, grades.csv, summary.md: {report.out / report.exercise}")
