@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from ..results import CheckResult, ExerciseResult
+from .confusion import has_classes
 from .console import OUTCOME_LABEL
 from .fmt import failed_checks, hidden_line, not_implemented, points, verdict
 from .gradescope import check_output
@@ -27,6 +28,7 @@ def render(result: ExerciseResult) -> str:
     blocks += [f"> **note:** {_inline(note)}" for note in result.notes]
     if todo := not_implemented(result):
         blocks.append(f"**not implemented yet:** {', '.join(f'`{f}`' for f in todo)}")
+    blocks += [_confusion(c.details) for c in result.checks if has_classes(c.details)]
     for c in failed_checks(result):
         blocks += [f"#### ❌ {_inline(c.title)}", _code_block(check_output(c))]
     blocks.append(f"**{verdict(result)}**")
@@ -40,6 +42,17 @@ def _row(c: CheckResult) -> str:
     if not c.passed:
         title += f" — {OUTCOME_LABEL.get(c.outcome, c.outcome)}"
     return f"| {ICONS.get(c.outcome, '❌')} | {title} | {points(c.score)}/{points(c.max_score)} |"
+
+
+def _confusion(details: dict) -> str:
+    """A classifier's confusion matrix as a table (rows: true class, columns: predicted), as in the terminal."""
+    names = [_inline(n) for n in details["classes"]]
+    lines = [f"**test accuracy {details['accuracy']:.3f} on {details['n_images']:,} images** "
+             "(rows: true class, columns: predicted)", "",
+             "| | " + " | ".join(names) + " | accuracy |", "| --- |" + " ---: |" * (len(names) + 1)]
+    for name, row, acc in zip(names, details["confusion_matrix"], details["per_class_accuracy"]):
+        lines.append(f"| {name} | " + " | ".join(str(n) for n in row) + f" | {acc:.3f} |")
+    return "\n".join(lines)
 
 
 def _inline(text: str) -> str:

@@ -119,6 +119,17 @@ def test_classification_details_count_true_classes_in_rows_and_predictions_in_co
     assert details["per_class_accuracy"] == [0.5, 1.0, 0.0] and details["accuracy"] == 0.5
 
 
+def test_the_markdown_report_shows_the_confusion_matrix_with_a_row_per_true_class():
+    from grader.results import CheckResult, ExerciseResult
+
+    details = checks.classification_details(np.array([0, 0, 1, 2]), np.array([0, 1, 1, 1]), ["cat", "dog", "frog"])
+    check = CheckResult("acc", "accuracy", 5, 10, "failed", details=details)
+    text = render_text(ExerciseResult("exercise11", "CNN", "x.py", "", [check]), "markdown")
+    assert "| | cat | dog | frog | accuracy |" in text
+    assert "| cat | 1 | 1 | 0 | 0.500 |" in text and "| frog | 0 | 1 | 0 | 0.000 |" in text
+    assert "test accuracy 0.500 on 4 images" in text
+
+
 # --------------------------------------------------------------------------- weights files that do not load
 
 
