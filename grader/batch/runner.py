@@ -299,13 +299,12 @@ def _kill(pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-    tag = f"GRADER_PARENT={pid}".encode()
-    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
-        if entry.isdigit():
+    from ..sandbox.process import tagged_processes
+
+    for worker, parent in tagged_processes().items():
+        if parent == pid:
             try:
-                with open(f"/proc/{entry}/environ", "rb") as f:
-                    if tag in f.read().split(b"\0"):
-                        os.killpg(int(entry), signal.SIGKILL)  # workers lead their own session
+                os.killpg(worker, signal.SIGKILL)  # workers lead their own session
             except OSError:
                 pass
 

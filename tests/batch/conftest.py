@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
 from pathlib import Path
 
@@ -57,18 +56,10 @@ def alive(pid: int) -> bool:
 @pytest.fixture
 def orphan_workers():
     """Return a function listing sandbox workers whose grading process is gone (there must be none)."""
+    from grader.sandbox.process import tagged_processes
+
     def find() -> list[int]:
-        out = []
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    env = Path(f"/proc/{entry}/environ").read_bytes().split(b"\0")
-                except OSError:
-                    continue
-                tags = [e for e in env if e.startswith(b"GRADER_PARENT=")]
-                if tags and not alive(int(tags[0].split(b"=")[1])) and alive(int(entry)):
-                    out.append(int(entry))
-        return out
+        return [pid for pid, parent in tagged_processes().items() if not alive(parent) and alive(pid)]
     return find
 
 

@@ -47,17 +47,9 @@ HOSTILE = {
 
 def _worker_pids() -> set[int]:
     """Return every live process started by this test process's workers (tagged in their environment)."""
-    tag = f"GRADER_PARENT={os.getpid()}".encode()
-    pids = set()
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/environ", "rb") as f:
-                    if tag in f.read().split(b"\0"):
-                        pids.add(int(entry))
-            except OSError:
-                pass
-    return pids
+    from grader.sandbox.process import tagged_processes
+
+    return {pid for pid, parent in tagged_processes().items() if parent == os.getpid()}
 
 
 @pytest.mark.parametrize("behaviour", list(HOSTILE))
