@@ -2,15 +2,18 @@
 
 The steps: read the submission (``collect``), look at its source (``static``), start the
 worker and load the code into it (``sandbox``), run every check with fixed hypothesis
-settings, and for each failing check keep the smallest counterexample, the expected and the
-returned value, and the typical mistake it matches. Returns an ``ExerciseResult``; turning
+settings (replaying the examples hypothesis draws for it, and searching with hypothesis only
+when one fails), and for each failing check keep the smallest counterexample found within
+the shrink budget, the expected and the returned value, and the typical mistake it matches. Returns an ``ExerciseResult``; turning
 that into text, JSON or JUnit is ``grader.report``'s job.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import gc
+import hashlib
 import sys
 import time
 from pathlib import Path
@@ -67,6 +70,9 @@ def grade(exercise: str | registry.ExerciseInfo, submission: str | Path | Source
         sub.exercise_deadline = started + limits.exercise_timeout
     results: list[CheckResult] = []
     hidden_skipped: list[float] = []  # a student's run counts its hidden checks, without running or naming them
+    # functions whose smallest failing input is already shown: later checks of them shrink less,
+    # and hidden checks neither use nor set this, so public checks read the same in every mode
+    shrunk: set[str] = set()
     try:
         if sub is not None:
             report = sub.ensure_loaded()
@@ -86,7 +92,11 @@ def grade(exercise: str | registry.ExerciseInfo, submission: str | Path | Source
                 continue
             if sub is not None:
                 sub.context.details = {}
-            result = _run_check(spec, ex, sub, fatal, static_rules, max_examples)
+            again = not spec.hidden and any(f in shrunk for f in spec.functions)
+            result = _run_check(spec, ex, sub, fatal, static_rules, max_examples,
+                                ex.shrink_calls_again if again else ex.shrink_calls)
+            if result.counterexample is not None and _is_search(spec) and not spec.hidden:
+                shrunk.update(spec.functions)
             if sub is not None:
                 result.details = sub.context.details
             results.append(result)
@@ -142,6 +152,14 @@ def _load_error_note(err: dict, source: Source) -> str:
 # --------------------------------------------------------------------------- one check
 
 
+class ShrinkBudgetSpent(BaseException):
+    """Shrinking has run its budget of examples: the smallest failure so far is reported.
+
+    A BaseException, so that hypothesis does not take it for the student's failure and
+    stops at once (as it does for KeyboardInterrupt).
+    """
+
+
 @dataclasses.dataclass
 class _Failure:
     kwargs: dict
@@ -150,7 +168,7 @@ class _Failure:
 
 
 def _run_check(spec: CheckSpec, ex: Exercise, sub: Submission | None, fatal: str | None,
-               static_rules: dict[str, list[str]], max_examples: int | None) -> CheckResult:
+               static_rules: dict[str, list[str]], max_examples: int | None, shrink_calls: int) -> CheckResult:
     base = dict(name=spec.name, title=spec.title, max_score=spec.points, functions=spec.functions, hidden=spec.hidden)
     if fatal is not None or sub is None:
         return CheckResult(**base, score=0.0, outcome="crash", message=fatal or "nothing could be run")
@@ -167,7 +185,8 @@ def _run_check(spec: CheckSpec, ex: Exercise, sub: Submission | None, fatal: str
     failures: list[_Failure] = []
     error: BaseException | None = None
     try:
-        _execute(spec, sub, failures, max_examples or spec.max_examples or ex.max_examples)
+        _execute(spec, sub, failures, max_examples or spec.max_examples or ex.max_examples,
+                 exercise=ex.id, shrink_calls=shrink_calls)
     except BaseException as e:  # noqa: BLE001 - sorted below; KeyboardInterrupt re-raised
         if isinstance(e, KeyboardInterrupt):
             raise
@@ -183,6 +202,8 @@ def _run_check(spec: CheckSpec, ex: Exercise, sub: Submission | None, fatal: str
                            message=error.message)
     # a check that ran out of time while shrinking still has its smallest failure so far
     if isinstance(error, Abort) and error.kind == "check_timeout" and failures:
+        error = failures[-1].error
+    if isinstance(error, ShrinkBudgetSpent):
         error = failures[-1].error
     if isinstance(error, Abort):
         return CheckResult(**base, score=0.0, outcome=ABORT_OUTCOMES.get(error.kind, "crash"),
@@ -212,40 +233,154 @@ def _is_flaky(error: BaseException) -> bool:
     return type(error).__name__ in ("Flaky", "FlakyFailure")
 
 
-def _execute(spec: CheckSpec, sub: Submission, failures: list[_Failure], max_examples: int) -> None:
+def _execute(spec: CheckSpec, sub: Submission, failures: list[_Failure], max_examples: int,
+             *, exercise: str, shrink_calls: int) -> None:
+    """Run one check: replay its examples, and only when one fails let hypothesis search and shrink."""
     fn = spec.fn
-    hyp = getattr(fn, "hypothesis", None)
-    if hyp is None:
+    if not _is_search(spec):
         try:
             fn(sub)
         except Exception as e:
             failures.append(_Failure({}, e, list(sub.log)))
             raise
         return
-    from hypothesis import HealthCheck, Phase, Verbosity, settings
+    failed = _replay(spec, sub, recorded_examples(exercise, spec, max_examples))
+    if failed is None:
+        return
+    if shrink_calls == 0 and _is_failure(failed.error):
+        # what hypothesis would report without shrinking: its first failing example, this one
+        failures.append(failed)
+        raise failed.error
+    _search(spec, sub, failures, max_examples, seed=check_seed(exercise, spec.name), shrink_calls=shrink_calls)
 
+
+def _is_search(spec: CheckSpec) -> bool:
+    return getattr(spec.fn, "hypothesis", None) is not None
+
+
+def check_seed(exercise: str, check: str) -> int:
+    """Return the fixed seed of one check's examples.
+
+    Derived from the exercise's and the check's names only, so the examples a check draws
+    change when its strategy changes and never with the grader's own code around it
+    (``derandomize`` would hash the source of whatever function hypothesis is handed).
+    """
+    return int.from_bytes(hashlib.sha256(f"{exercise}:{check}".encode()).digest()[:8], "big")
+
+
+def _hypothesis_settings(fn: Callable, max_examples: int, seed: int) -> None:
+    from hypothesis import HealthCheck, Phase, Verbosity, settings
+    from hypothesis import seed as use_seed
+
+    # the same check function is graded again and again in one process (batch, tests):
+    # forget the previous run's settings before applying this run's
+    fn.__dict__.pop("_hypothesis_internal_settings_applied", None)
+    settings(
+        max_examples=max_examples, deadline=None, database=None, derandomize=True,
+        suppress_health_check=list(HealthCheck), report_multiple_bugs=False, verbosity=Verbosity.quiet,
+        print_blob=False, phases=(Phase.explicit, Phase.generate, Phase.shrink),
+    )(fn)
+    use_seed(seed)(fn)
+
+
+# --------------------------------------------------------------------------- replaying examples
+
+_RECORDED: dict[tuple[str, str, int], list[dict]] = {}
+
+
+def recorded_examples(exercise: str, spec: CheckSpec, max_examples: int) -> list[dict]:
+    """Return the inputs hypothesis gives this check when every example passes, in order.
+
+    With a fixed seed, what hypothesis generates depends only on whether each example passed
+    (a failure starts the shrinking), never on anything else the test did. So the inputs of
+    a passing run are the same for every submission: they are drawn once per process (the
+    batch's warm parent draws them before it forks) and every submission replays them. Only
+    a check that fails on one of them runs hypothesis itself, which then finds the same
+    failure and shrinks it. A student's run and a batch take this same path, call the
+    submission with the same inputs in the same order, and give the same result.
+    """
+    key = (exercise, spec.name, max_examples)
+    if key not in _RECORDED:
+        drawn: list[dict] = []
+        hyp = spec.fn.hypothesis
+        inner = hyp.inner_test
+        hyp.inner_test = lambda *args, **kwargs: drawn.append(_drawn(kwargs))
+        try:
+            _hypothesis_settings(spec.fn, max_examples, check_seed(exercise, spec.name))
+            spec.fn(None)
+        finally:
+            hyp.inner_test = inner
+        _RECORDED[key] = drawn
+    return _RECORDED[key]
+
+
+def prepare(exercise: str | registry.ExerciseInfo) -> int:
+    """Draw every check's examples now (before forking graders); return how many were drawn."""
+    info = exercise if isinstance(exercise, registry.ExerciseInfo) else registry.find_exercise(exercise)
+    ex = registry.load(info)
+    return sum(len(recorded_examples(ex.id, spec, spec.max_examples or ex.max_examples))
+               for spec in ex.checks if _is_search(spec))
+
+
+def _drawn(kwargs: dict) -> dict:
+    return {k: v for k, v in kwargs.items() if k != "sub"}
+
+
+def _replay(spec: CheckSpec, sub: Submission, examples: list[dict]) -> _Failure | None:
+    """Run the check's body on each recorded input; return the first that does not pass, if any.
+
+    Each input is a fresh copy (the body may change what it is given). Hypothesis would seed
+    the global random generators around each example; check bodies never use them (they pass
+    explicit generators, tests/test_engine.py holds every check to that), so nothing is seeded.
+    """
+    inner = spec.fn.hypothesis.inner_test
+    for kwargs in examples:
+        start = len(sub.log)
+        try:
+            inner(sub, **copy.deepcopy(kwargs))
+        except Exception as e:  # noqa: BLE001 - reported, or hypothesis runs the check again
+            return _Failure(kwargs, e, sub.log[start:])
+    return None
+
+
+def _is_failure(error: BaseException) -> bool:
+    """Is this what the check raises for a wrong result (not hypothesis' own control flow)?"""
+    from hypothesis.errors import HypothesisException
+
+    return not isinstance(error, HypothesisException)
+
+
+# --------------------------------------------------------------------------- searching with hypothesis
+
+
+def _search(spec: CheckSpec, sub: Submission, failures: list[_Failure], max_examples: int,
+            *, seed: int, shrink_calls: int) -> None:
+    """Run the check under hypothesis: generate, and shrink the first failure within ``shrink_calls`` examples."""
+    from hypothesis.errors import UnsatisfiedAssumption
+
+    fn = spec.fn
+    hyp = fn.hypothesis
     inner = hyp.inner_test
+    shrinking = [0]  # examples run since the first failure
 
     def recording(*args, **kwargs):
+        if failures:
+            shrinking[0] += 1
+            if shrinking[0] > shrink_calls:
+                raise ShrinkBudgetSpent()
         start = len(sub.log)
         try:
             return inner(*args, **kwargs)
+        except UnsatisfiedAssumption:  # assume(): not a failure
+            raise
         except Exception as e:
-            drawn = {k: v for k, v in kwargs.items() if k != "sub"}
-            failures.append(_Failure(drawn, e, sub.log[start:]))
+            failures.append(_Failure(_drawn(kwargs), e, sub.log[start:]))
             del failures[:-12]
             raise
 
     hyp.inner_test = recording
     try:
-        # the same check function is graded again and again in one process (batch, tests):
-        # forget the previous run's settings before applying this run's
-        fn.__dict__.pop("_hypothesis_internal_settings_applied", None)
-        settings(
-            max_examples=max_examples, deadline=None, database=None, derandomize=True,
-            suppress_health_check=list(HealthCheck), report_multiple_bugs=False, verbosity=Verbosity.quiet,
-            print_blob=False, phases=(Phase.explicit, Phase.generate, Phase.shrink),
-        )(fn)
+        _hypothesis_settings(fn, max_examples, seed)
         fn(sub)
     finally:
         hyp.inner_test = inner

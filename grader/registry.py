@@ -105,4 +105,6 @@ def load(info: ExerciseInfo) -> Exercise:
         mistakes=list(getattr(module, "MISTAKES", [])), rules=dict(getattr(module, "RULES", {})),
         preload=tuple(getattr(module, "PRELOAD", ())), max_examples=int(getattr(module, "MAX_EXAMPLES", 50)),
         limits=dict(getattr(module, "LIMITS", {})),
+        shrink_calls=int(getattr(module, "SHRINK_CALLS", Exercise.shrink_calls)),
+        shrink_calls_again=int(getattr(module, "SHRINK_CALLS_AGAIN", Exercise.shrink_calls_again)),
     )

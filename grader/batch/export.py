@@ -17,7 +17,10 @@ import csv
 import html
 import io
 import json
+import multiprocessing
 import re
+import threading
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from rich.console import Console
@@ -51,16 +54,35 @@ def file_stem(student: str) -> str:
     return re.sub(r"[^\w.@+-]", "_", student).strip(".") or "_"
 
 
-def write_all(rows: list[Row], summary: ClassSummary, folder: Path) -> list[Path]:
-    """Write every export of ``rows`` into ``folder``; return the files written."""
+def write_all(rows: list[Row], summary: ClassSummary, folder: Path, *, workers: int = 1) -> list[Path]:
+    """Write every export of ``rows`` into ``folder``; return the files written.
+
+    Rendering a class's feedback takes a few seconds (rich lays out every report), so with
+    ``workers`` > 1 the students are split among that many forked processes.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     written = [write_csv(rows, folder / "grades.csv")]
+    parts = min(workers, len(rows) // 20) if threading.active_count() == 1 else 1  # fork only a lone thread
+    if parts > 1:
+        size = -(-len(rows) // parts)
+        chunks = [rows[i:i + size] for i in range(0, len(rows), size)]
+        with ProcessPoolExecutor(len(chunks), mp_context=multiprocessing.get_context("fork")) as pool:
+            for files in pool.map(write_feedback, chunks, [folder] * len(chunks)):
+                written += files
+    else:
+        written += write_feedback(rows, folder)
+    written.append(_write(folder / "summary.md", markdown(summary)))
+    return written
+
+
+def write_feedback(rows: list[Row], folder: Path) -> list[Path]:
+    """Write each student's Markdown and HTML feedback and Gradescope results; return the files."""
+    written = []
     for row in rows:
         stem = file_stem(row.student)
         written += [_write(folder / "feedback" / f"{stem}.md", feedback_markdown(row)),
                     _write(folder / "feedback" / f"{stem}.html", feedback_html(row)),
                     _write(folder / "gradescope" / stem / "results.json", gradescope_json(row))]
-    written.append(_write(folder / "summary.md", markdown(summary)))
     return written
 
 

@@ -54,10 +54,12 @@ def default_out(submissions: Path, exercise: str) -> Path:
 
 
 def grader_version(info: registry.ExerciseInfo) -> str:
-    """The package version plus a digest of the exercise's checks and reference modules:
-    editing a check (or adding a hidden one) means grading again, without a release."""
+    """The package version plus a digest of what decides a verdict: the exercise's checks and
+    reference, the shared strategies and helpers, and the engine (seeds, replay, shrinking).
+    Editing any of them (or adding a hidden check) means grading again, without a release."""
     digest = hashlib.sha256()
-    for module in (f"grader.checks.{info.id}", f"reference.{info.id}"):
+    for module in (f"grader.checks.{info.id}", f"reference.{info.id}", "grader.engine", "grader.check",
+                   "grader.strategies", "grader.checks._random", "grader.checks._models"):
         spec = importlib.util.find_spec(module)
         if spec is not None and spec.origin and os.path.isfile(spec.origin):
             digest.update(Path(spec.origin).read_bytes())
@@ -105,7 +107,7 @@ def run_batch(exercise: str | registry.ExerciseInfo, submissions: str | Path, *,
                     pool.run([Job(s.id, s.file) for s in jobs], done, bar.tick)
             rows = book.rows(info.id, [s.id for s in found.students])
         summary = summarize(rows, info.id, info.title)
-        files = export.write_all(rows, summary, out / info.id)
+        files = export.write_all(rows, summary, out / info.id, workers=workers or _cores())
         return BatchReport(info.id, out, book_path, len(found.students), len(jobs), len(found.students) - len(todo),
                            round(time.monotonic() - started, 1), summary, files, found.notes)
     finally:

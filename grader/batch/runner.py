@@ -236,6 +236,7 @@ def _warm(settings: Settings, warm_up: bool):
             path = Path(tmp) / f"{info.id}.py"
             path.write_text("".join(f"def {n}(*args, **kwargs):\n    return None\n\n" for n in names))
             engine.grade(info, path, instructor=True, sandbox=settings.sandbox, max_examples=5)
+    engine.prepare(info)  # every child replays the same drawn examples (see engine.recorded_examples)
     if threading.active_count() > 1:  # forking with another thread alive could copy a held lock
         raise RuntimeError("a thread is still running after the warm-up; cannot fork safely")
     gc.collect()

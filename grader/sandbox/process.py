@@ -106,6 +106,23 @@ def installation_paths() -> list[str]:
     return out
 
 
+def _search_path(hidden: list[str]) -> list[str]:
+    """Return this interpreter's module folders for the worker, which starts without ``site``.
+
+    The same folders the submission would see after ``site`` ran (site-packages, and what
+    ``.pth`` files added), minus the grader's own and the current directory.
+    """
+    out = []
+    for p in sys.path:
+        if not p or not os.path.isabs(p) or not os.path.isdir(p):
+            continue
+        real = os.path.realpath(p)
+        if any(real == h or real.startswith(h + os.sep) for h in hidden):
+            continue
+        out.append(p)
+    return out
+
+
 def _python_paths_under_tmp() -> list[str]:
     """Return the interpreter's own folders that live under /tmp (hidden by the private /tmp)."""
     candidates = [sys.prefix, sys.exec_prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable)),
@@ -152,6 +169,7 @@ class WorkerProcess:
                        "nproc": self.limits.nproc},
             "preload": list(self.preload),
             "hidden": hidden,
+            "path": _search_path(hidden),
         }
         import json
 
@@ -174,10 +192,10 @@ class WorkerProcess:
                 if (HERE / name).exists():
                     cmd += ["--ro-bind", str(HERE / name), f"{inside}/{name}"]
             cmd += ["--chdir", "/tmp", "--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp", "--",
-                    sys.executable, "-I", f"{inside}/worker.py"]
+                    sys.executable, "-I", "-S", f"{inside}/worker.py"]
             cwd = "/"
         else:
-            cmd = [sys.executable, "-I", str(HERE / "worker.py")]
+            cmd = [sys.executable, "-I", "-S", str(HERE / "worker.py")]
             cwd = self._tmp
         cmd += [str(to_worker_r), str(from_worker_w), json.dumps(config)]
         try:

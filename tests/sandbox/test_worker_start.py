@@ -1,0 +1,33 @@
+"""The worker starts without ``site`` (``python -I -S``): what site would give must still be there."""
+
+import pytest
+
+EX = "exercise03"
+
+
+def test_a_submission_imports_installed_packages_although_the_worker_skips_site(grade_text, solution_text):
+    pytest.importorskip("scipy")
+    text = "import scipy.special\nimport numpy as np\nassert scipy.special.expit(0.0) == 0.5\n" + solution_text(EX)
+    result = grade_text(EX, text, functions=["relu"])
+    assert result.score == result.max_score > 0
+    assert not result.notes
+
+
+@pytest.mark.parametrize("call", ["exit()", "quit()", "exit(0)"])
+def test_a_file_ending_with_exit_like_a_notebook_is_still_graded(grade_text, solution_text, call):
+    result = grade_text(EX, solution_text(EX) + f"\n{call}\n", functions=["relu"])
+    assert result.score == result.max_score > 0
+
+
+def test_no_folder_of_the_grader_is_on_the_workers_search_path(grade_text, solution_text):
+    from grader.sandbox.process import installation_paths
+
+    hidden = installation_paths()
+    assert hidden, "the grader's own folders should be known"
+    probe = ("def relu(x):\n    import os, sys\n    import numpy as np\n"
+             f"    hidden = {hidden!r}\n"
+             "    bad = [p for p in sys.path if any(os.path.realpath(p).startswith(h) for h in hidden)]\n"
+             "    assert not bad, bad\n"
+             "    return np.maximum(x, 0)\n")
+    result = grade_text(EX, solution_text(EX) + "\n" + probe, functions=["relu"])
+    assert result.score == result.max_score > 0, [c.message for c in result.checks]
