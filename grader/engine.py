@@ -165,6 +165,7 @@ class _Failure:
     kwargs: dict
     error: BaseException
     calls: list[CallRecord]
+    shrunk: bool = False  # found while hypothesis searched (and shrank)
 
 
 def _run_check(spec: CheckSpec, ex: Exercise, sub: Submission | None, fatal: str | None,
@@ -374,7 +375,7 @@ def _search(spec: CheckSpec, sub: Submission, failures: list[_Failure], max_exam
         except UnsatisfiedAssumption:  # assume(): not a failure
             raise
         except Exception as e:
-            failures.append(_Failure(_drawn(kwargs), e, sub.log[start:]))
+            failures.append(_Failure(_drawn(kwargs), e, sub.log[start:], shrunk=True))
             del failures[:-12]
             raise
 
@@ -430,7 +431,7 @@ def _counterexample(failure: _Failure | None, error: BaseException) -> Counterex
         got = show(error.got)
     elif isinstance(error, StudentError):
         got = f"{error.error_type}: {error.message}"
-    return Counterexample(inputs=inputs, call=call, expected=expected, got=got)
+    return Counterexample(inputs=inputs, call=call, expected=expected, got=got, shrunk=failure.shrunk)
 
 
 def _diagnose(mistakes: list[Mistake], spec: CheckSpec, failures: list[_Failure]) -> Diagnosis | None:

@@ -25,12 +25,19 @@ class Diagnosis:
 
 @dataclass
 class Counterexample:
-    """The smallest failing input hypothesis found, and what came back for it."""
+    """A failing input (the smallest hypothesis found, when it shrank it), and what came back for it."""
 
     inputs: dict[str, str]  # argument name -> readable value
     call: str | None = None  # e.g. "conv2d(image, kernel, stride=2)"
     expected: str | None = None
     got: str | None = None
+    shrunk: bool = False  # hypothesis shrank it; else a fixed input, or the first failing one as drawn
+
+    @property
+    def heading(self) -> str:
+        if not self.inputs:
+            return "input"
+        return "smallest failing input" if self.shrunk else "failing input"
 
 
 @dataclass

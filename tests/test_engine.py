@@ -111,6 +111,10 @@ def test_the_first_failing_search_of_a_function_shrinks_and_later_ones_show_thei
     assert "(1, 2)" in first.counterexample.inputs["image"] and "(1, 2)" in first.counterexample.inputs["kernel"]
     ex = registry.load(registry.find_exercise("exercise03"))
     assert ex.shrink_calls_again == 0
+    # the report says which is which: shrunk, drawn, and the lecture's fixed example
+    assert first.counterexample.heading == "smallest failing input"
+    assert {c.counterexample.heading for c in later} == {"failing input"}
+    assert checks["conv2d_reproduces_the_lecture_examples"].counterexample.shrunk is False
     for c in later:  # replayed until the first failure, which is reported as drawn: hypothesis never ran
         assert c.examples <= ex.max_examples, (c.name, c.examples)
         assert c.counterexample.expected != c.counterexample.got

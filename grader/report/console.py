@@ -51,8 +51,7 @@ def failure_panel(c: CheckResult, verbose: bool = False) -> Panel:
                 parts.append(Text(f"      {line}", style="cyan"))
     ce = c.counterexample
     if ce is not None:
-        label = "smallest failing input" if len(ce.inputs) else "input"
-        parts.append(Text(f"\n{label}:", style="bold"))
+        parts.append(Text(f"\n{ce.heading}:", style="bold"))
         for name, value in ce.inputs.items():
             parts.append(_labelled(name, value))
         if ce.call:

@@ -30,7 +30,7 @@ def check_output(c: CheckResult) -> str:
         lines.append(f"  at {fname}, line {lineno}, in {func}: {line}")
     ce = c.counterexample
     if ce is not None:
-        lines.append("smallest failing input:" if ce.inputs else "input:")
+        lines.append(f"{ce.heading}:")
         lines += [_labelled(f"{k} =", v) for k, v in ce.inputs.items()]
         if ce.call:
             lines.append(_labelled("call:", ce.call))

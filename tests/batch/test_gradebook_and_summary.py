@@ -16,7 +16,8 @@ def _result(scores: dict[str, float], diagnosis: str | None = None) -> ExerciseR
         checks.append(CheckResult(
             name=name, title=f"{name} works", score=score, max_score=2.0, outcome="failed" if failed else "passed",
             message="values differ" if failed else "", functions=("conv2d",),
-            counterexample=Counterexample({"image": "[[0., 1.]]"}, "conv2d(image, kernel)", "[[1.]]", "[[0.]]")
+            counterexample=Counterexample({"image": "[[0., 1.]]"}, "conv2d(image, kernel)", "[[1.]]", "[[0.]]",
+                                          shrunk=True)
             if failed else None,
             diagnosis=Diagnosis(diagnosis, "your conv2d flips the kernel", "hint") if failed and diagnosis else None))
     return ExerciseResult(exercise="exercise03", title="Convolution by hand", submission="exercise03.py",
