@@ -4,8 +4,8 @@ The steps: read the submission (``collect``), look at its source (``static``), s
 worker and load the code into it (``sandbox``), run every check with fixed hypothesis
 settings (replaying the examples hypothesis draws for it, and searching with hypothesis only
 when one fails), and for each failing check keep the smallest counterexample found within
-the shrink budget, the expected and the returned value, and the typical mistake it matches. Returns an ``ExerciseResult``; turning
-that into text, JSON or JUnit is ``grader.report``'s job.
+the shrink budget, the expected and the returned value, and the typical mistake it matches.
+Returns an ``ExerciseResult``; turning that into text, JSON or JUnit is ``grader.report``'s job.
 """
 
 from __future__ import annotations
@@ -357,24 +357,23 @@ def _is_failure(error: BaseException) -> bool:
 def _search(spec: CheckSpec, sub: Submission, failures: list[_Failure], max_examples: int,
             *, seed: int, shrink_calls: int) -> None:
     """Run the check under hypothesis: generate, and shrink the first failure within ``shrink_calls`` examples."""
-    from hypothesis.errors import UnsatisfiedAssumption
-
     fn = spec.fn
     hyp = fn.hypothesis
     inner = hyp.inner_test
-    shrinking = [0]  # examples run since the first failure
+    shrinking = 0  # examples run since the first failure
 
     def recording(*args, **kwargs):
+        nonlocal shrinking
         if failures:
-            shrinking[0] += 1
-            if shrinking[0] > shrink_calls:
+            shrinking += 1
+            if shrinking > shrink_calls:
                 raise ShrinkBudgetSpent()
         start = len(sub.log)
         try:
             return inner(*args, **kwargs)
-        except UnsatisfiedAssumption:  # assume(): not a failure
-            raise
         except Exception as e:
+            if not _is_failure(e):  # assume() and the like: hypothesis' own business
+                raise
             failures.append(_Failure(_drawn(kwargs), e, sub.log[start:], shrunk=True))
             del failures[:-12]
             raise
