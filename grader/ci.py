@@ -71,13 +71,14 @@ jobs:
       - name: Install the grader
         id: install
         run: |
-          # bubblewrap gives the student's code its full sandbox (no network, private /tmp);
-          # Ubuntu 24.04 only lets it create namespaces with the sysctl below. Without it the
-          # grader still runs, under resource limits and an audit hook.
-          if sudo apt-get update -qq && sudo apt-get install -y -qq bubblewrap; then
+          # bubblewrap gives the student's code its full sandbox (an allow-list view of the
+          # machine, own namespaces, a seccomp filter); Ubuntu 24.04 only lets it create
+          # namespaces with the sysctl below. These grades are official: `grade --official`
+          # refuses to grade without it rather than hand out a grade a submission could forge.
+          if sudo apt-get update -qq && sudo apt-get install -y -qq bubblewrap libseccomp2; then
             sudo sysctl -e -q -w kernel.apparmor_restrict_unprivileged_userns=0 || true
           else
-            echo "::warning::bubblewrap could not be installed: grading with the reduced sandbox"
+            echo "::error::bubblewrap could not be installed: the exercises cannot be graded officially"
           fi
           if [ "$NEEDS_TORCH" = true ]; then
             python -m pip install torch --index-url @TORCH_INDEX@
@@ -96,7 +97,7 @@ jobs:
             fi
             graded=$((graded + 1))
             code=0
-            grade "$ex" --output "@REPORTS@/$ex.xml" --output "@REPORTS@/$ex.md" \\
+            grade "$ex" --official --output "@REPORTS@/$ex.xml" --output "@REPORTS@/$ex.md" \\
               ${MIN_SCORE:+--min-score "$MIN_SCORE"} || code=$?
             if [ -f "@REPORTS@/$ex.md" ]; then
               cat "@REPORTS@/$ex.md" >> "$GITHUB_STEP_SUMMARY"

@@ -21,6 +21,7 @@ import click
 
 from . import __version__, registry
 from .collect import SubmissionError
+from .sandbox import IsolationError
 
 
 FORMATS = ("rich", "json", "junit", "markdown")
@@ -105,8 +106,12 @@ def start(exercise: str, force: bool, folder: Path):
 @click.option("--output", "-o", "outputs", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the report to this file, in the format of its suffix (.xml JUnit, .json, .md "
                    "Markdown, .txt text; else --format's); the terminal then shows the rich report. Repeatable.")
-@click.option("--instructor", is_flag=True, help="Also run hidden checks.")
+@click.option("--instructor", is_flag=True, help="Also run hidden checks (official: needs the full sandbox).")
+@click.option("--official", is_flag=True,
+              help="This grade counts (CI, Gradescope): refuse to grade without the full sandbox.")
 @click.option("--no-sandbox", is_flag=True, help="Run without bubblewrap (limits and guards stay).")
+@click.option("--allow-unsafe-sandbox", is_flag=True,
+              help="Grade officially even without the full sandbox (a submission could then forge its grade).")
 @click.option("--timeout", type=float, default=None, help="Seconds allowed per check (default 10).")
 @click.option("--min-score", default=None,
               help="Exit 0 when the score reaches this many points (12) or this share of the points (80%), "
@@ -118,19 +123,22 @@ def start(exercise: str, force: bool, folder: Path):
               help="Write pictures of the results into this folder (exercise11: the confusion matrix and the "
                    "accuracy per class, as PNG; needs matplotlib).")
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks, sandbox details and printed output.")
-def check_cmd(exercise, submission, fmt, outputs, instructor, no_sandbox, timeout, min_score, data_dir, plots,
-              verbose):
+def check_cmd(exercise, submission, fmt, outputs, instructor, official, no_sandbox, allow_unsafe_sandbox, timeout,
+              min_score, data_dir, plots, verbose):
     """Grade a submission of EXERCISE."""
     sys.exit(run_grade(exercise, submission, fmt=fmt, instructor=instructor, sandbox=not no_sandbox,
                        timeout=timeout, min_score=min_score, verbose=verbose, outputs=outputs, data_dir=data_dir,
-                       plots=plots))
+                       plots=plots, official=official or instructor, allow_unsafe_sandbox=allow_unsafe_sandbox))
 
 
 def run_grade(exercise: str, submission: Path | None, *, fmt: str = "rich", instructor: bool = False,
               sandbox: bool = True, timeout: float | None = None, min_score: float | str | None = None,
               verbose: bool = False, outputs: tuple[Path, ...] = (), data_dir: Path | None = None,
-              plots: Path | None = None) -> int:
+              plots: Path | None = None, official: bool = False, allow_unsafe_sandbox: bool = False) -> int:
     """Grade and print the report; return the exit status (0 passed, 1 failed, 2 usage error).
+
+    An ``official`` grade (``--instructor``, ``--official``) refuses to run without the full
+    sandbox unless ``allow_unsafe_sandbox``; a student's own run falls back with a warning.
 
     With ``outputs`` the report also goes to those files (CI keeps them), and the terminal
     shows the rich report for the person reading the log. ``data_dir`` is where checks find
@@ -148,7 +156,8 @@ def run_grade(exercise: str, submission: Path | None, *, fmt: str = "rich", inst
             raise SubmissionError(f"submission file not found: {path}")
         if plots is not None and importlib.util.find_spec("matplotlib") is None:
             raise ValueError("--plots needs matplotlib: pip install 'dlcourse-grader[plots]'")
-    except (registry.UnknownExercise, SubmissionError, ValueError) as e:
+        _check_isolation(sandbox, official, allow_unsafe_sandbox)
+    except (registry.UnknownExercise, SubmissionError, ValueError, IsolationError) as e:
         _fail(str(e))
     from .engine import grade
     from .sandbox.process import Limits
@@ -181,6 +190,16 @@ def run_grade(exercise: str, submission: Path | None, *, fmt: str = "rich", inst
     if min_score is not None:
         return 0 if result.score >= min_points(min_score, result.max_score) else 1
     return 0 if result.passed else 1
+
+
+def _check_isolation(sandbox: bool, official: bool, allow_unsafe: bool) -> None:
+    """Refuse an official grade without real isolation; warn a student whose run falls back."""
+    from .sandbox.process import isolation, require_isolation
+
+    if official:
+        require_isolation(sandbox, allow_unsafe=allow_unsafe)
+    elif sandbox and not (iso := isolation(sandbox)).real:
+        click.echo(f"grade: warning: reduced sandbox — {iso.missing}", err=True)
 
 
 def _write_plots(result, folder: Path, *, err: bool) -> None:
@@ -299,10 +318,12 @@ def release(check_only: bool, root: Path):
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Datasets for checks that need them (default: $DLCOURSE_DATA, else the user cache folder).")
 @click.option("--no-sandbox", is_flag=True, help="Run without bubblewrap (limits and guards stay).")
+@click.option("--allow-unsafe-sandbox", is_flag=True,
+              help="Grade even without the full sandbox (a submission could then forge its grade).")
 @click.option("--no-progress", is_flag=True, help="No progress bar (logs, CI).")
 @click.option("-v", "--verbose", is_flag=True, help="Tracebacks of the grader's own errors.")
 def batch_cmd(exercise, submissions, out, workers, timeout, regrade, regrade_all, gradebook, data_dir, no_sandbox,
-              no_progress, verbose):
+              allow_unsafe_sandbox, no_progress, verbose):
     """Grade every submission in SUBMISSIONS (a folder, a .zip, or a Moodle download) with the
     instructor's settings; write a gradebook, grades.csv, feedback per student and a summary."""
     from rich.console import Console
@@ -312,8 +333,9 @@ def batch_cmd(exercise, submissions, out, workers, timeout, regrade, regrade_all
     try:
         report = run_batch(exercise, submissions, out=out, workers=workers, timeout=timeout, regrade=regrade,
                            regrade_all=regrade_all, gradebook=gradebook, data_dir=data_dir, sandbox=not no_sandbox,
-                           progress=not no_progress, verbose=verbose, console=Console(stderr=True, highlight=False))
-    except (registry.UnknownExercise, SubmissionError) as e:
+                           progress=not no_progress, verbose=verbose, console=Console(stderr=True, highlight=False),
+                           allow_unsafe_sandbox=allow_unsafe_sandbox)
+    except (registry.UnknownExercise, SubmissionError, IsolationError) as e:
         _fail(str(e))
     except KeyboardInterrupt:
         _fail("interrupted — every student graded so far is in the gradebook; run the same command to go on", 130)

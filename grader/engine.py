@@ -24,7 +24,7 @@ from .check import CheckSpec, Context, Exercise, Mismatch, Mistake, Verdict
 from .collect import Source, read_submission
 from .report.fmt import show, show_call
 from .results import CheckResult, Counterexample, Diagnosis, ExerciseResult
-from .sandbox.process import Limits, bwrap_path
+from .sandbox.process import Limits, isolation
 from .sandbox.proxy import Abort, CallRecord, StudentError, Submission
 
 ABORT_OUTCOMES = {
@@ -107,9 +107,7 @@ def grade(exercise: str | registry.ExerciseInfo, submission: str | Path | Source
         if sub is not None:
             sub.close()
             output = sub.output
-    sandbox_note = "bubblewrap" if (sandbox and bwrap_path()) else (
-        "reduced: bubblewrap is not installed (apt-get install bubblewrap); the worker runs under resource "
-        "limits and an audit hook only" if sandbox else "reduced: disabled with --no-sandbox")
+    sandbox_note = isolation(sandbox).describe()
     return ExerciseResult(
         exercise=info.id, title=ex.title, submission=source.path.name, sha256=source.sha256, checks=results,
         notes=notes, output=output, sandbox=sandbox_note, instructor=instructor, hidden_skipped=len(hidden_skipped),

@@ -79,7 +79,7 @@ class ExerciseResult:
     checks: list[CheckResult]
     notes: list[str] = field(default_factory=list)  # load errors, skipped cells, rule findings
     output: str = ""  # what the submission printed (bounded)
-    sandbox: str = ""  # "bubblewrap" or "reduced (…)"
+    sandbox: str = ""  # how the worker was isolated (process.Isolation.describe())
     instructor: bool = False
     hidden_skipped: int = 0  # hidden checks left out of a student's run (counted, never named)
     hidden_points_skipped: float = 0.0

@@ -23,6 +23,7 @@ from rich.console import Console
 
 from .. import __version__, registry
 from ..collect import SubmissionError
+from ..sandbox.process import require_isolation
 from . import export
 from .discover import Discovery, Student, discover
 from .gradebook import Gradebook, Row
@@ -70,12 +71,15 @@ def run_batch(exercise: str | registry.ExerciseInfo, submissions: str | Path, *,
               workers: int | None = None, timeout: float | None = None, regrade: Iterable[str] = (),
               regrade_all: bool = False, sandbox: bool = True, gradebook: str | Path | None = None,
               data_dir: str | Path | None = None, console: Console | None = None, progress: bool = True,
-              verbose: bool = False) -> BatchReport:
+              verbose: bool = False, allow_unsafe_sandbox: bool = False) -> BatchReport:
     """Grade every submission in ``submissions`` (a folder or .zip) and write the exports.
 
     Raises ``registry.UnknownExercise`` or ``SubmissionError`` for usage errors (no such
-    exercise, no such folder, an unknown student in ``regrade``).
+    exercise, no such folder, an unknown student in ``regrade``), and ``IsolationError``
+    when this machine cannot give the workers the full sandbox (batch grades are official)
+    and ``allow_unsafe_sandbox`` is not set.
     """
+    require_isolation(sandbox, allow_unsafe=allow_unsafe_sandbox)
     started = time.monotonic()
     info = exercise if isinstance(exercise, registry.ExerciseInfo) else registry.find_exercise(exercise)
     submissions = Path(submissions)

@@ -27,10 +27,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import protocol
+from . import IsolationError, protocol
 
 HERE = Path(__file__).resolve().parent
-WORKER_FILES = ("worker.py", "protocol.py", "probes.py")
+WORKER_FILES = ("worker.py", "protocol.py", "probes.py", "seccomp.py")
 
 
 @dataclass
@@ -46,6 +46,7 @@ class Limits:
     fsize: int = 64 << 20  # bytes in any file the worker writes
     nproc: int = 256  # processes of the user (ignored for root; the audit hook blocks forks anyway)
     output: int = 64 << 10  # bytes of the submission's printed output kept for the report
+    tmp: int = 256 << 20  # bytes in the worker's private /tmp (bubblewrap; a tmpfs lives in RAM)
 
 
 class WorkerLost(Exception):
@@ -66,6 +67,10 @@ class WorkerProtocolError(WorkerLost):
     kind = "protocol"
 
 
+SETUP_FAILED = 75  # the worker's exit status when it cannot drop its uid or load its seccomp filter
+WORKER_UID = 65534  # "nobody": the worker's uid when the grader runs as root (GRADER_WORKER_UID overrides)
+
+
 @functools.lru_cache(maxsize=None)
 def bwrap_path() -> str | None:
     """Return the bubblewrap binary if it is installed and works here (else None)."""
@@ -75,11 +80,90 @@ def bwrap_path() -> str | None:
     if not path:
         return None
     try:
-        r = subprocess.run([path, "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "--proc", "/proc",
-                            "--dev", "/dev", "true"], capture_output=True, timeout=10)
+        r = subprocess.run([path, "--ro-bind", "/", "/", *_unshare(), "--die-with-parent", "--proc", "/proc",
+                            "--dev", "/dev", "--size", "1048576", "--tmpfs", "/tmp", "true"],
+                           capture_output=True, timeout=10)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return path if r.returncode == 0 else None
+
+
+def _unshare() -> list[str]:
+    """bubblewrap's namespace options. As root no user namespace: the worker drops to
+    ``worker_uid()`` itself, a uid of its own on the host; otherwise a user namespace (the
+    worker is uid 65534 inside, the grader's uid outside, and sees no process or file of it)."""
+    if os.geteuid() == 0:
+        return ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
+                "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    return ["--unshare-all", "--uid", "65534", "--gid", "65534"]
+
+
+def worker_uid() -> int | None:
+    """The uid the worker drops to (the grader runs as root and bubblewrap works), else None."""
+    if os.geteuid() != 0 or not bwrap_path():
+        return None
+    return int(os.environ.get("GRADER_WORKER_UID", WORKER_UID))
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """What separates a worker from the grader and the machine, in one grading mode."""
+
+    namespaces: bool  # bubblewrap: allow-list view, own pid/net/ipc namespaces, private size-limited /tmp
+    seccomp: bool  # the kernel's system call filter
+    uid: int | None  # the worker's own uid on the host (the grader runs as root)
+    missing: str = ""  # what is lacking for real isolation, with the fix ("" when real)
+
+    @property
+    def real(self) -> bool:
+        return self.namespaces and self.seccomp
+
+    def describe(self) -> str:
+        """One line for reports (``grade -v``, the JSON's ``sandbox``)."""
+        if self.real:
+            who = f", uid {self.uid}" if self.uid is not None else ", user namespace"
+            return f"bubblewrap (allow-list view, own namespaces{who}) + seccomp"
+        return f"reduced: {self.missing}; the worker runs under resource limits" + (
+            ", a seccomp filter" if self.seccomp else "") + " and an audit hook"
+
+
+def isolation(sandbox: bool = True) -> Isolation:
+    """Return the isolation a worker gets here with ``sandbox`` on or off."""
+    from . import seccomp
+
+    no_filter = seccomp.available()
+    if not sandbox:
+        return Isolation(False, no_filter is None, None, "disabled with --no-sandbox")
+    namespaces = bwrap_path() is not None
+    missing = []
+    if not namespaces:
+        missing.append("bubblewrap (0.7 or later) is not installed or cannot create namespaces here "
+                       "(apt-get install bubblewrap)")
+    if no_filter:
+        missing.append(no_filter)
+    return Isolation(namespaces, no_filter is None, worker_uid(), "; ".join(missing))
+
+
+def require_isolation(sandbox: bool = True, *, allow_unsafe: bool = False) -> Isolation:
+    """Return the isolation for official grading; raise IsolationError (one line, with the fix)
+    when it is not real and the caller did not explicitly accept that."""
+    iso = isolation(sandbox)
+    if not iso.real and not allow_unsafe:
+        raise IsolationError(f"official grading needs the full sandbox, and here {iso.missing} — fix that, or pass "
+                             "--allow-unsafe-sandbox to grade without it (a submission could then forge its grade)")
+    return iso
+
+
+@functools.lru_cache(maxsize=None)
+def protect_grader() -> None:
+    """Make this grading process non-dumpable: no process of the same uid may ptrace it or open
+    its /proc/PID/{mem,environ,fd} (a worker writing a forged result into the grader's pipes)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+    except (OSError, AttributeError):
+        pass
 
 
 def installation_paths() -> list[str]:
@@ -123,17 +207,54 @@ def _search_path(hidden: list[str]) -> list[str]:
     return out
 
 
-def _python_paths_under_tmp() -> list[str]:
-    """Return the interpreter's own folders that live under /tmp (hidden by the private /tmp)."""
-    candidates = [sys.prefix, sys.exec_prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable)),
-                  os.path.dirname(sys.executable), *sys.path]
-    out = []
-    for p in candidates:
-        if p and os.path.isdir(p):
-            for q in {os.path.abspath(p), os.path.realpath(p)}:
-                if q.startswith("/tmp/") and not any(q.startswith(o + "/") or q == o for o in out):
-                    out.append(q)
-    return sorted(out, key=len)
+SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime")
+
+
+def _python_roots(path: list[str]) -> list[str]:
+    """Return the folders the worker's interpreter and its packages live in (read-only in its view)."""
+    exe = os.path.realpath(sys.executable)
+    candidates = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+                  os.path.dirname(os.path.dirname(exe)), *path]
+    roots: list[str] = []
+    for p in sorted({os.path.realpath(c) for c in candidates if c and os.path.isdir(c)}, key=len):
+        if p in ("/", "/usr") or p.startswith("/usr/"):
+            continue  # /usr is in the view already
+        if not any(p == r or p.startswith(r + os.sep) for r in roots):
+            roots.append(p)
+    return roots
+
+
+def view_arguments(path: list[str], hidden: list[str], tmp_bytes: int) -> list[str]:
+    """Return bubblewrap's options for the worker's allow-list view of the machine.
+
+    Only the system's libraries (/usr and its links), the dynamic loader's configuration, the
+    interpreter and its packages (read-only; the grader's own packages covered by empty
+    folders), /dev's few devices, its own /proc, and a private /tmp of ``tmp_bytes``.
+    Nothing else exists for the worker: no home folders, data, submissions, gradebook or class zip.
+    """
+    args = ["--ro-bind", "/usr", "/usr"]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    args += ["--perms", "0755", "--dir", "/etc"]
+    for f in SYSTEM_FILES:
+        args += ["--ro-bind-try", f, f]
+    args += ["--dev", "/dev", "--proc", "/proc", "--perms", "01777", "--size", str(tmp_bytes), "--tmpfs", "/tmp"]
+    made: set[str] = {"/", "/tmp", "/usr"}
+    for root in _python_roots(path):
+        parts = root.strip("/").split("/")
+        for i in range(1, len(parts)):  # the folders above it, traversable by the worker's uid
+            parent = "/" + "/".join(parts[:i])
+            if parent not in made:
+                made.add(parent)
+                args += ["--perms", "0755", "--dir", parent]
+        args += ["--ro-bind", root, root]
+    for h in hidden:
+        if any(h.startswith(r + os.sep) for r in _python_roots(path)):
+            args += ["--tmpfs", h]
+    return args
 
 
 @dataclass
@@ -153,7 +274,8 @@ class WorkerProcess:
         self._out_total = 0
         self._drain: threading.Thread | None = None
         self._tmp: str | None = None
-        self.bwrap = bwrap_path() if self.sandbox else None
+        self.isolation = isolation(self.sandbox)
+        self.bwrap = bwrap_path() if self.isolation.namespaces else None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -170,7 +292,10 @@ class WorkerProcess:
             "preload": list(self.preload),
             "hidden": hidden,
             "path": _search_path(hidden),
+            "seccomp": self.isolation.seccomp,
+            "uid": self.isolation.uid if self.bwrap else None,
         }
+        protect_grader()
         import json
 
         env = {
@@ -181,18 +306,14 @@ class WorkerProcess:
             "MPLBACKEND": "Agg", "GRADER_PARENT": str(os.getpid()),  # see tagged_processes()
         }
         if self.bwrap:
-            inside = "/tmp/.grader"
-            cmd = [self.bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-                   "--unshare-all", "--die-with-parent", "--new-session"]
-            for path in _python_paths_under_tmp():  # a virtualenv in /tmp must stay visible
-                cmd += ["--ro-bind", path, path]
-            for path in hidden:
-                cmd += ["--tmpfs", path]
+            inside = "/.grader"
+            cmd = [self.bwrap, *view_arguments(config["path"], hidden, self.limits.tmp), *_unshare(),
+                   "--die-with-parent", "--new-session", "--perms", "0755", "--dir", inside]
             for name in WORKER_FILES:
                 if (HERE / name).exists():
                     cmd += ["--ro-bind", str(HERE / name), f"{inside}/{name}"]
             cmd += ["--chdir", "/tmp", "--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp", "--",
-                    sys.executable, "-I", "-S", f"{inside}/worker.py"]
+                    os.path.realpath(sys.executable), "-I", "-S", f"{inside}/worker.py"]
             cwd = "/"
         else:
             cmd = [sys.executable, "-I", "-S", str(HERE / "worker.py")]
@@ -360,4 +481,6 @@ def describe_exit(code: int | None, via_bwrap: bool = False) -> str:
         if sig == signal.SIGXFSZ:
             return "the process running your code wrote a file larger than allowed"
         return f"the process running your code was ended by {name}"
+    if code == SETUP_FAILED:
+        return "the grading sandbox could not be set up on this machine (run `grade -v` for details)"
     return f"the process running your code exited with status {code} (os._exit or a crash of the interpreter)"

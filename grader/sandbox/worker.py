@@ -368,9 +368,38 @@ def _limit(which, value):
         pass
 
 
+def _drop_privileges(uid: int) -> None:
+    """Become ``uid`` for good (the grader runs as root; bubblewrap lent this process the
+    capability to switch, and switching away from root drops every capability)."""
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    if os.getuid() != uid or os.geteuid() != uid:
+        raise OSError("the uid did not change")
+
+
+def _load_by_path(name: str, filename: str):
+    spec = importlib.util.spec_from_file_location(name, os.path.join(_here, filename))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _setup_failed(what: str, error: BaseException) -> None:
+    """The sandbox cannot be what the grader asked for: say so and stop (exit status 75)."""
+    sys.stderr.write(f"grading sandbox: {what} failed: {error}\n")
+    sys.stderr.flush()
+    os._exit(75)
+
+
 def main():
     fd_in, fd_out = int(sys.argv[1]), int(sys.argv[2])
     config = json.loads(sys.argv[3])
+    if config.get("uid") is not None:
+        try:
+            _drop_privileges(int(config["uid"]))
+        except OSError as e:
+            _setup_failed("dropping to an unprivileged uid", e)
     limits = config.get("limits", {})
     if limits.get("memory"):
         _limit(resource.RLIMIT_AS, int(limits["memory"]))
@@ -390,6 +419,17 @@ def main():
 
     worker = Worker(config)
     worker.load_probes()
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: no same-uid access to this process
+    except (OSError, AttributeError):
+        pass
+    if config.get("seccomp"):
+        try:
+            _load_by_path("_grader_seccomp", "seccomp.py").install()
+        except OSError as e:
+            _setup_failed("loading the seccomp filter", e)
     State.hidden = tuple(os.path.realpath(p) for p in config.get("hidden", []))
     sys.meta_path.insert(0, _ImportBlocker())
     sys.addaudithook(_audit)
