@@ -33,6 +33,8 @@ class ExerciseInfo:
     points: float  # public checks
     hidden_points: float  # checks run only with --instructor
     preload: tuple[str, ...]
+    forbidden: tuple[str, ...] = ()  # libraries its RULES forbid: unusable in the worker from the start
+    limits: tuple[tuple[str, float], ...] = ()  # its LIMITS, known before the worker starts
 
     def exercise_file(self) -> str:
         """Return the text of the student's starting file, from the installed package."""
@@ -77,6 +79,8 @@ def all_exercises() -> tuple[ExerciseInfo, ...]:
             id=path.stem, title=str(_literal(tree, "TITLE", path.stem)),
             aliases=tuple(_literal(tree, "ALIASES", ())), points=public, hidden_points=hidden,
             preload=tuple(_literal(tree, "PRELOAD", ())),
+            forbidden=tuple(sorted({m for mods in _literal(tree, "RULES", {}).values() for m in mods})),
+            limits=tuple(sorted(_literal(tree, "LIMITS", {}).items())),
         ))
     return tuple(out)
 

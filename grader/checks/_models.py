@@ -9,6 +9,8 @@ the call that built the model.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from grader.check import Mismatch, type_name
@@ -67,3 +69,124 @@ def model_output(sub, probe: str, model: Handle, *args, what: str) -> np.ndarray
     if not (isinstance(arr, np.ndarray) and arr.dtype.kind == "f"):
         raise Mismatch(what, "type", "the model should return a float tensor", got=model)
     return arr
+
+
+# --------------------------------------------------------------------------- weights files, read by the grader
+
+BATCHNORM_BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
+
+
+class WeightsFileError(ValueError):
+    """A weights file whose tensors cannot be listed (the message completes "<file> …")."""
+
+
+def tensor_shapes(data: bytes, kind: str) -> dict[str, tuple[int, ...]]:
+    """Return {name: shape} of the tensors in a weights file, read here in the grader without
+    torch and without running anything from the file: a safetensors header is JSON; a ``.pt``
+    state dict is a zip whose pickle is read with an unpickler that builds nothing but shapes.
+
+    The structure of a trained model is judged from these, never from the student's objects,
+    whose ``parameters()`` or ``modules()`` could say anything.
+    """
+    return _safetensors_shapes(data) if kind == "safetensors" else _pt_shapes(data)
+
+
+def _safetensors_shapes(data: bytes) -> dict[str, tuple[int, ...]]:
+    import json
+    import struct
+
+    if len(data) < 8:
+        raise WeightsFileError("is too short to be a safetensors file")
+    (n,) = struct.unpack("<Q", data[:8])
+    if n > min(len(data) - 8, 100 << 20):
+        raise WeightsFileError("is not a safetensors file (its header length is wrong)")
+    try:
+        header = json.loads(data[8:8 + n])
+    except ValueError:
+        raise WeightsFileError("is not a safetensors file (its header is not JSON)") from None
+    if not isinstance(header, dict):
+        raise WeightsFileError("is not a safetensors file")
+    shapes = {}
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        shape = entry.get("shape") if isinstance(entry, dict) else None
+        if not (isinstance(shape, list) and all(type(d) is int and d >= 0 for d in shape)):
+            raise WeightsFileError(f"has a malformed entry for {str(name)[:60]}")
+        shapes[str(name)] = tuple(shape)
+    return shapes
+
+
+class _Shape:
+    __slots__ = ("shape",)
+
+    def __init__(self, shape):
+        self.shape = tuple(int(d) for d in shape)
+
+
+def _rebuild_tensor(storage, offset, size, *rest):
+    return _Shape(size)
+
+
+def _rebuild_parameter(data, *rest):
+    return data
+
+
+def _unpickle_shapes(raw: bytes):
+    """Read a torch.save'd state dict's pickle, knowing only the globals such a file uses: every
+    tensor becomes its shape, storages are never read, anything else is refused."""
+    import collections
+    import io
+    import pickle
+
+    known = {("collections", "OrderedDict"): collections.OrderedDict,
+             ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
+             ("torch._utils", "_rebuild_parameter"): _rebuild_parameter}
+
+    class Unpickler(pickle.Unpickler):
+        def find_class(self, module, name):
+            if (module, name) in known:
+                return known[module, name]
+            if module == "torch" and (name.endswith("Storage") or name in _TORCH_DTYPES):
+                return name
+            raise pickle.UnpicklingError(f"Unsupported global: GLOBAL {module}.{name}")
+
+        def persistent_load(self, pid):
+            return None
+
+    return Unpickler(io.BytesIO(raw)).load()
+
+
+_TORCH_DTYPES = {"float16", "bfloat16", "float32", "float64", "half", "float", "double", "int8", "uint8", "int16",
+                 "int32", "int64", "bool", "long", "int", "short", "complex64", "complex128"}
+
+
+def _pt_shapes(data: bytes) -> dict[str, tuple[int, ...]]:
+    import io
+    import pickle
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            names = [n for n in z.namelist() if n.endswith("/data.pkl") or n == "data.pkl"]
+            if len(names) != 1 or z.getinfo(names[0]).file_size > 16 << 20:
+                raise WeightsFileError("is not a torch.save'd state dict (no single data.pkl inside)")
+            raw = z.read(names[0])
+    except (zipfile.BadZipFile, OSError, EOFError):
+        raise WeightsFileError("is not a torch.save'd state dict (not a zip archive)") from None
+    try:
+        state = _unpickle_shapes(raw)
+    except (pickle.UnpicklingError, EOFError, TypeError, ValueError, AttributeError, IndexError) as e:
+        raise WeightsFileError(f"is not a state dict of tensors ({str(e)[:200]})") from None
+    if not isinstance(state, dict) or not all(isinstance(v, _Shape) for v in state.values()):
+        raise WeightsFileError("holds something else than a state dict of tensors")
+    return {str(k): v.shape for k, v in state.items()}
+
+
+def structure_of(shapes: dict[str, tuple[int, ...]]) -> dict:
+    """Parameters (every tensor but batchnorm's running statistics) and batchnorm layers (a
+    prefix with running_mean and running_var), counted from a weights file's tensor shapes."""
+    params = sum(math.prod(s) for name, s in shapes.items() if name.rsplit(".", 1)[-1] not in BATCHNORM_BUFFERS)
+    prefixes = {name.rsplit(".", 1)[0] for name in shapes if name.endswith(".running_mean")}
+    batchnorms = sum(1 for p in prefixes if f"{p}.running_var" in shapes)
+    return {"params": int(params), "batchnorms": batchnorms}

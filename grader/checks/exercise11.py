@@ -7,10 +7,12 @@ weights come from it, and so do the two accuracy thresholds below.
 Nothing of the model crosses to the grader: it stays in the worker as a handle and the probes
 ``module_info``, ``logits``, ``load_weights`` and ``predict`` (``grader/sandbox/probes.py``)
 inspect and run it. The grader reads the weights file and sends its bytes (the worker needs
-no file access); it sends the test images in chunks of ``CHUNK`` uint8 images and gets one
-int64 prediction per image back. The labels never leave this process, so no submission can
-read them: accuracy, per-class accuracy and the confusion matrix are computed here, and the
-points scale linearly from 0 at ``RANDOM_FOREST_ACCURACY`` to full at ``FULL_MARKS_ACCURACY``.
+no file access), and counts the parameters and batchnorm layers in the file's tensors itself:
+the student's objects could report anything. It sends the test images in a secret order, in
+chunks of random size around ``CHUNK``, and gets one int64 prediction per image back. The
+labels never leave this process, so no submission can read them: accuracy, per-class
+accuracy and the confusion matrix are computed here, and the points scale linearly from 0 at
+``RANDOM_FOREST_ACCURACY`` to full at ``FULL_MARKS_ACCURACY``.
 
 This module imports no torch: torch lives in the worker, the grader stays light.
 """
@@ -23,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from grader.check import Context, Mismatch, Verdict, check, expect, type_name
-from grader.checks._models import expect_module, model_output
+from grader.checks._models import WeightsFileError, expect_module, model_output, structure_of, tensor_shapes
 from grader.sandbox.protocol import Handle, TensorData
 from grader.sandbox.proxy import StudentError
 
@@ -40,7 +42,7 @@ RANDOM_FOREST_ACCURACY = 0.385
 FULL_MARKS_ACCURACY = 0.62
 MAX_PARAMETERS = 2_000_000
 N_CLASSES = 10
-CHUNK = 1000  # test images per call into the worker (12 MB as float32: small frames, steady progress)
+CHUNK = 1000  # test images per call into the worker, on average (12 MB as float32: small frames, steady progress)
 MAX_WEIGHTS_BYTES = 64 << 20  # 2M float32 parameters are 8 MB; anything far bigger is not this model
 WEIGHTS_SUFFIXES = (".safetensors", ".pt")
 SAVE_HINT = ('save the trained weights with safetensors.torch.save_file(model.state_dict(), '
@@ -101,10 +103,28 @@ def preprocess_turns_uint8_images_into_a_float_tensor(sub):
     expect(bool(np.isfinite(got.array).all()), what, "preprocess returned nan or inf for some pixel values", got=got)
 
 
+def file_structure(sub) -> dict:
+    """Parameters and batchnorm layers counted by the grader from the weights file's tensors.
+
+    The student's objects could report anything (an overridden ``parameters()`` or
+    ``modules()``); the file is what the trained model is, and it must load strictly into it.
+    """
+    path = weights_file(_context(sub).submission)
+    if path is None:
+        raise Verdict(0, "no weights file (exercise11.safetensors or exercise11.pt) beside your exercise file — the "
+                         f"parameters and the batchnorm layers are counted in the trained weights; {SAVE_HINT}")
+    data = _weights_bytes(path)
+    try:
+        return structure_of(tensor_shapes(data, path.suffix.lstrip(".")))
+    except WeightsFileError as e:
+        raise Verdict(0, f"{path.name} {e} — {SAVE_HINT}") from None
+
+
 @check(points=1, functions=("build_model",))
 def the_model_has_at_most_2_000_000_parameters(sub):
-    """The model has at most 2,000,000 parameters (the course's base CNN has 1,222,566)."""
+    """The model has at most 2,000,000 parameters (the course's base CNN has 1,222,566), counted in its weights file."""
     model, info = build(sub)
+    info["params"] = max(info["params"], file_structure(sub)["params"])
     if info["params"] > MAX_PARAMETERS:
         raise Mismatch("build_model()", "value", f"the model has {info['params']:,} parameters, the budget is "
                                                  f"{MAX_PARAMETERS:,} — the first dense layer after the flatten "
@@ -113,8 +133,9 @@ def the_model_has_at_most_2_000_000_parameters(sub):
 
 @check(points=1, functions=("build_model",))
 def the_model_has_dropout_and_batchnorm_layers(sub):
-    """The model has at least one dropout layer (p > 0) and one batch normalization layer."""
+    """The model has at least one dropout layer (p > 0) and one batch normalization layer (its statistics in the weights file)."""
     model, info = build(sub)
+    info["batchnorms"] = file_structure(sub)["batchnorms"]
     lacking = [name for name, count in (("no dropout layer (nn.Dropout with p > 0)", info["dropouts"]),
                                         ("no batch normalization layer (nn.BatchNorm2d or nn.BatchNorm1d)",
                                          info["batchnorms"])) if count == 0]
@@ -158,19 +179,25 @@ def trained_model(sub) -> Handle:
     if path is None:
         raise Verdict(0, f"no weights file (exercise11.safetensors or exercise11.pt) beside your exercise file — "
                          f"{SAVE_HINT}")
-    size = path.stat().st_size
-    if size == 0 or size > MAX_WEIGHTS_BYTES:
-        raise Verdict(0, f"{path.name} is {'empty' if size == 0 else f'{size / 1e6:.0f} MB'}, not the weights of a "
-                         f"model with at most {MAX_PARAMETERS:,} parameters — {SAVE_HINT}")
+    data = _weights_bytes(path)
     model, _ = build(sub)
     kind = path.suffix.lstrip(".")
     try:
-        reply = sub.probe("load_weights", model, np.frombuffer(path.read_bytes(), dtype=np.uint8), kind)
+        reply = sub.probe("load_weights", model, np.frombuffer(data, dtype=np.uint8), kind)
     except StudentError as e:  # the model's own state_dict() or load_state_dict() raised
         raise Verdict(0, f"loading {path.name} into build_model() raised {e.error_type}: {e.message[:300]}") from None
     if isinstance(reply, dict) and type(reply.get("loaded")) is int:
         return model
     raise Verdict(0, f"{path.name} {_weights_problem(reply, kind)}")
+
+
+def _weights_bytes(path: Path) -> bytes:
+    """The weights file's bytes, or a Verdict when it is empty or far too large for this model."""
+    size = path.stat().st_size
+    if size == 0 or size > MAX_WEIGHTS_BYTES:
+        raise Verdict(0, f"{path.name} is {'empty' if size == 0 else f'{size / 1e6:.0f} MB'}, not the weights of a "
+                         f"model with at most {MAX_PARAMETERS:,} parameters — {SAVE_HINT}")
+    return path.read_bytes()
 
 
 def _weights_problem(reply, kind: str) -> str:
@@ -254,19 +281,39 @@ def _stamp(where: Path) -> tuple:
     return tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.is_file())
 
 
+def secret_order(n: int, chunk: int = CHUNK) -> tuple[np.ndarray, list[int]]:
+    """A fresh random order of n test images and chunk boundaries of random sizes (chunk/2 to
+    3·chunk/2), drawn from the operating system for every grading.
+
+    The test split is stored sorted by class here; in a fixed order, a model that only counts
+    its calls would know each image's class. Accuracy does not depend on the order.
+    """
+    import secrets
+
+    rng = np.random.default_rng(secrets.randbits(128))
+    order = rng.permutation(n)                                              # (n,) positions into the test split
+    sizes = rng.integers(max(chunk // 2, 1), chunk + chunk // 2 + 1, size=n // max(chunk // 2, 1) + 1)
+    bounds = [0, *[int(b) for b in np.cumsum(sizes) if b < n], n]
+    return order, bounds
+
+
 def predictions(sub, model: Handle, x: np.ndarray) -> np.ndarray:
-    """The model's class for every image of ``x``, computed in the worker CHUNK images at a time."""
+    """The model's class for every image of ``x``, computed in the worker about CHUNK images at a
+    time, in a secret order (``secret_order``) that is undone here."""
     preprocess = sub.handle("preprocess")
+    order, bounds = secret_order(len(x), CHUNK)
     out = []
-    for start in range(0, len(x), CHUNK):
-        chunk = x[start:start + CHUNK]
+    for start, stop in zip(bounds, bounds[1:]):
+        chunk = x[order[start:stop]]
         try:
             reply = sub.probe("predict", model, preprocess, chunk)
         except StudentError as e:
             where = f" ({e.frames[-1][0]}, line {e.frames[-1][1]})" if e.frames else ""
             raise Verdict(0, f"classifying the test images raised {e.error_type}: {e.message[:300]}{where}") from None
         out.append(_expect_predictions(reply, len(chunk)))
-    return np.concatenate(out)
+    predicted = np.empty(len(x), dtype=np.int64)
+    predicted[order] = np.concatenate(out) if out else np.empty(0, np.int64)
+    return predicted
 
 
 def _expect_predictions(reply, n: int) -> np.ndarray:

@@ -266,6 +266,8 @@ class WorkerProcess:
     hidden: tuple[str, ...] = ()  # extra folders to hide (batch mode: the other submissions)
     sandbox: bool = True  # use bubblewrap when it is available
     threads: int = 1
+    forbidden: tuple[str, ...] = ()  # libraries the exercise forbids: unusable from the start, in every thread
+    forbidden_why: str = ""
 
     def __post_init__(self):
         self.proc: subprocess.Popen | None = None
@@ -292,6 +294,7 @@ class WorkerProcess:
             "preload": list(self.preload),
             "hidden": hidden,
             "path": _search_path(hidden),
+            "forbidden": list(self.forbidden), "forbidden_why": self.forbidden_why,
             "seccomp": self.isolation.seccomp,
             "uid": self.isolation.uid if self.bwrap else None,
         }

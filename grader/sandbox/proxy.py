@@ -67,11 +67,13 @@ class Submission:
 
     def __init__(self, cells: list[dict], *, limits: Limits | None = None, preload=(), hidden=(),
                  sandbox: bool = True, rules: dict[str, tuple[str, ...]] | None = None,
-                 stubs: frozenset[str] = frozenset(), threads: int = 1):
+                 stubs: frozenset[str] = frozenset(), threads: int = 1, forbidden: tuple[str, ...] = (),
+                 forbidden_why: str = ""):
         self.cells = cells
         self.limits = limits or Limits()
         self.preload, self.hidden, self.sandbox, self.threads = tuple(preload), tuple(hidden), sandbox, threads
         self.rules = rules or {}
+        self.forbidden, self.forbidden_why = tuple(forbidden), forbidden_why
         self.stubs = stubs
         self.worker: WorkerProcess | None = None
         self.load: LoadReport | None = None
@@ -88,7 +90,8 @@ class Submission:
         """Start the worker now (it boots while the grader imports its checks)."""
         if self.worker is None:
             self.worker = WorkerProcess(limits=self.limits, preload=self.preload, hidden=self.hidden,
-                                        sandbox=self.sandbox, threads=self.threads)
+                                        sandbox=self.sandbox, threads=self.threads, forbidden=self.forbidden,
+                                        forbidden_why=self.forbidden_why)
             self.worker.start()
 
     def ensure_loaded(self) -> LoadReport:

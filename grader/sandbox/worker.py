@@ -63,6 +63,8 @@ class State:
     forbidden_dirs: tuple = ()
     installing_profile = False
     caught = False  # the monitor switched itself off after a finding
+    forbidden_modules: tuple = ()  # libraries the exercise's rule forbids: stand-ins that refuse any use
+    forbidden_why = "the exercise's rule forbids it"
 
 
 # --------------------------------------------------------------------------- guards
@@ -95,9 +97,70 @@ def _audit(event, args):
 
 class _ImportBlocker:  # a meta path finder (importlib.abc would cost 20 ms of start-up)
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in BLOCKED_IMPORTS:
+        top = name.split(".")[0]
+        if top in BLOCKED_IMPORTS:
             raise ImportError(f"'{name}' belongs to the grader and cannot be imported by a submission")
+        if top in State.forbidden_modules:
+            return importlib.util.spec_from_loader(name, _ForbiddenLoader, is_package=True)
         return None
+
+
+class RuleViolation(Exception):
+    """Student code touched a library the exercise forbids (reported as a broken rule)."""
+
+
+class _Forbidden:
+    """What a forbidden library is in this worker: importable (a file that imports torch at
+    the top still loads), but any use — from any thread, however hidden — raises
+    RuleViolation. Nothing of the real library is ever loaded."""
+
+    def __init__(self, name: str):
+        object.__setattr__(self, "_name", name)
+
+    def _refuse(self, *args, **kwargs):
+        raise RuleViolation(f"it uses {object.__getattribute__(self, '_name')}: {State.forbidden_why}")
+
+    def __getattr__(self, attr):
+        if attr.startswith("__") and attr.endswith("__"):
+            raise AttributeError(attr)
+        return _Forbidden(f"{object.__getattribute__(self, '_name')}.{attr}")
+
+    __call__ = __iter__ = __len__ = __bool__ = __getitem__ = __array__ = __index__ = __float__ = __int__ = _refuse
+
+    def __setattr__(self, attr, value):
+        self._refuse()
+
+    def __repr__(self):
+        return f"<forbidden {object.__getattribute__(self, '_name')}>"
+
+
+class _ForbiddenModule(types.ModuleType):
+    """A forbidden package or module: its attributes are ``_Forbidden`` stand-ins."""
+
+    def __getattr__(self, attr):
+        if attr.startswith("__") and attr.endswith("__"):
+            raise AttributeError(attr)
+        return _Forbidden(f"{self.__name__}.{attr}")
+
+
+class _ForbiddenLoader:
+    @staticmethod
+    def create_module(spec):
+        module = _ForbiddenModule(spec.name)
+        module.__path__ = []  # a package: ``import scipy.signal`` finds its submodules here too
+        return module
+
+    @staticmethod
+    def exec_module(module):
+        pass
+
+
+def _forbid(names: tuple) -> None:
+    """Make the exercise's forbidden libraries unusable for the rest of this worker's life."""
+    State.forbidden_modules = tuple(names)
+    for key in list(sys.modules):
+        if key.split(".")[0] in names:
+            sys.modules[key] = _ForbiddenLoader.create_module(importlib.util.spec_from_loader(key, None))
 
 
 def _profile(frame, event, arg):
@@ -194,6 +257,8 @@ class Worker:
             message = "(the exception's message could not be read)"
         if isinstance(exc, NotImplementedError):
             kind = "not_implemented"
+        elif isinstance(exc, RuleViolation):
+            kind = "rule"
         elif isinstance(exc, SystemExit):
             kind, message = "exit", f"called sys.exit({exc.code!r})"[:300]
         elif isinstance(exc, KeyboardInterrupt):
@@ -431,6 +496,9 @@ def main():
         except OSError as e:
             _setup_failed("loading the seccomp filter", e)
     State.hidden = tuple(os.path.realpath(p) for p in config.get("hidden", []))
+    if config.get("forbidden"):
+        State.forbidden_why = str(config.get("forbidden_why") or State.forbidden_why)
+        _forbid(tuple(config["forbidden"]))
     sys.meta_path.insert(0, _ImportBlocker())
     sys.addaudithook(_audit)
     ops = {"load": worker.op_load, "call": worker.op_call, "release": worker.op_release,

@@ -133,6 +133,19 @@ def test_the_markdown_report_shows_the_confusion_matrix_with_a_row_per_true_clas
 # --------------------------------------------------------------------------- weights files that do not load
 
 
+FROM_THE_FILE = ("the_model_has_at_most_2_000_000_parameters", "the_model_has_dropout_and_batchnorm_layers")
+
+
+def weights_of(text: str) -> bytes:
+    """The safetensors bytes of build_model()'s untrained state dict, for a submission's text
+    (run here: it is our own test data)."""
+    from safetensors.torch import save
+
+    namespace: dict = {}
+    exec(compile(text, "submission.py", "exec"), namespace)
+    return save(namespace["build_model"]().state_dict())
+
+
 def test_a_missing_weights_file_gets_a_clear_message_and_zero_for_the_checks_that_need_weights(grade11):
     result = grade11(files={})
     for name in (WEIGHTS, ACCURACY):
@@ -141,7 +154,12 @@ def test_a_missing_weights_file_gets_a_clear_message_and_zero_for_the_checks_tha
         assert check.message.startswith("no weights file (exercise11.safetensors or exercise11.pt) beside your "
                                         "exercise file — save the trained weights with safetensors.torch.save_file(")
         assert_one_line_without_counterexample(check)
-    assert_structure_passed(result)
+    for name in FROM_THE_FILE:  # the structure the grader reads from the weights, not from the student's objects
+        check = by_name(result)[name]
+        assert check.score == 0 and check.message.startswith(
+            "no weights file (exercise11.safetensors or exercise11.pt) beside your exercise file — the parameters "
+            "and the batchnorm layers are counted in the trained weights; save the trained weights with")
+    assert all(by_name(result)[name].passed for name in STRUCTURE if name not in FROM_THE_FILE)
 
 
 def _pickled_model() -> bytes:
@@ -171,7 +189,10 @@ def test_a_corrupt_weights_file_gets_a_clear_one_line_message(grade11, exercise1
         check = by_name(result)[check_name]
         assert check.score == 0 and check.message.startswith(f"{name} ") and says in check.message, check.message
         assert_one_line_without_counterexample(check)
-    assert_structure_passed(result)
+    assert all(by_name(result)[n].passed for n in STRUCTURE if n not in FROM_THE_FILE)
+    for check_name in FROM_THE_FILE:  # counted in the file: passed where its tensors can be listed, else says why
+        check = by_name(result)[check_name]
+        assert check.passed or (check.score == 0 and check.message.startswith(f"{name} ")), check.message
 
 
 def test_weights_of_another_architecture_name_the_layers_that_do_not_fit(grade11, solution_text, mutate):
@@ -238,7 +259,8 @@ def test_the_accuracy_check_names_a_wrong_output_shape_too(grade11, solution_tex
 ], ids=["no dropout", "no batchnorm", "dropout with p = 0"])
 def test_a_model_without_dropout_or_batchnorm_loses_the_layers_check(grade11, solution_text, edit, says, tmp_path):
     text = solution_text(EX).replace(*edit)
-    result = grade11(text, files={}, data_dir=tmp_path)  # only the structure matters here
+    # only the structure matters here: untrained weights, no test images
+    result = grade11(text, files={"exercise11.safetensors": weights_of(text)}, data_dir=tmp_path)
     layers = by_name(result)["the_model_has_dropout_and_batchnorm_layers"]
     assert layers.score == 0 and layers.message.startswith(f"build_model(): {says}"), layers.message
     assert by_name(result)["the_model_maps_n_images_to_n_by_10_logits"].passed
@@ -267,9 +289,37 @@ def build_model():
 def test_a_model_over_the_parameter_budget_loses_the_budget_check(grade11, solution_text, mutate, tmp_path):
     text = mutate(solution_text(EX), "nn.Linear(2048, 500)", "nn.Linear(2048, 1000)")
     text = mutate(text, "nn.Linear(500, 300)", "nn.Linear(1000, 300)")
-    check = by_name(grade11(text, files={}, data_dir=tmp_path))["the_model_has_at_most_2_000_000_parameters"]
+    files = {"exercise11.safetensors": weights_of(text)}
+    check = by_name(grade11(text, files=files, data_dir=tmp_path))["the_model_has_at_most_2_000_000_parameters"]
     assert check.score == 0
     assert check.message.startswith("build_model(): the model has 2,397,258 parameters, the budget is 2,000,000")
+
+
+def test_a_model_whose_methods_lie_about_its_structure_is_judged_by_its_weights_file(grade11, solution_text,
+                                                                                     mutate, tmp_path):
+    text = mutate(solution_text(EX), "nn.Linear(2048, 500)", "nn.Linear(2048, 1000)")
+    text = mutate(text, "nn.Linear(500, 300)", "nn.Linear(1000, 300)").replace(
+        "nn.BatchNorm2d", "(lambda c: nn.Identity())") + """
+
+class Liar(nn.Sequential):
+    def parameters(self, recurse=True):
+        return iter([nn.Parameter(torch.zeros(10))])
+
+    def modules(self):
+        yield nn.BatchNorm2d(1)
+        yield nn.Dropout(0.5)
+
+
+_plain = build_model
+
+
+def build_model():
+    return Liar(*_plain().children())
+"""
+    result = grade11(text, files={"exercise11.safetensors": weights_of(text)}, data_dir=tmp_path)
+    budget, layers = (by_name(result)[name] for name in FROM_THE_FILE)
+    assert budget.score == 0 and "the model has 2,397,066 parameters" in budget.message, budget.message
+    assert layers.score == 0 and "no batch normalization layer" in layers.message, layers.message
 
 
 def test_a_preprocess_returning_numpy_gets_a_clear_message_in_every_check_that_uses_it(grade11, solution_text, mutate):
@@ -329,8 +379,12 @@ def test_labels_never_reach_the_worker_only_images_go_out_and_int64_predictions_
     # the weights file's bytes, once for the weights check and once for the accuracy check
     assert [a.tobytes() for a in weights] == [exercise11_weights.safetensors] * 2
     chunks = [a for m, sent_arrays, _ in sent if m.get("name") == "predict" for a in sent_arrays]
-    assert [len(c) for c in chunks] == [128, 128, 128, 116]
-    np.testing.assert_array_equal(np.concatenate(chunks), test.images)  # the images, in order, and nothing else
+    assert sum(len(c) for c in chunks) == 500 and all(64 <= len(c) <= 192 for c in chunks[:-1])
+    # the images and nothing else, each once, in a secret order
+    sent_images = np.concatenate(chunks)
+    assert not np.array_equal(sent_images, test.images)
+    key = lambda images: sorted(image.tobytes() for image in images)  # noqa: E731
+    assert key(sent_images) == key(test.images)
     for labels in (test.labels, test.labels.astype(np.uint8), test.labels.astype(np.int32)):
         assert not any(labels.tobytes() in blob for _, _, blobs in sent for blob in blobs)
     assert json.dumps(test.labels.tolist())[1:-1] not in json.dumps([m for m, _, _ in sent])
