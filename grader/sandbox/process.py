@@ -133,7 +133,7 @@ def isolation(sandbox: bool = True) -> Isolation:
 
     no_filter = seccomp.available()
     if not sandbox:
-        return Isolation(False, no_filter is None, None, "disabled with --no-sandbox")
+        return Isolation(False, no_filter is None, None, "the sandbox is disabled with --no-sandbox")
     namespaces = bwrap_path() is not None
     missing = []
     if not namespaces:
@@ -149,8 +149,9 @@ def require_isolation(sandbox: bool = True, *, allow_unsafe: bool = False) -> Is
     when it is not real and the caller did not explicitly accept that."""
     iso = isolation(sandbox)
     if not iso.real and not allow_unsafe:
-        raise IsolationError(f"official grading needs the full sandbox, and here {iso.missing} — fix that, or pass "
-                             "--allow-unsafe-sandbox to grade without it (a submission could then forge its grade)")
+        raise IsolationError(f"official grading needs the full sandbox (bubblewrap and seccomp), and here {iso.missing} "
+                             "— fix that, or pass --allow-unsafe-sandbox to grade without it (a submission could "
+                             "then forge its grade)")
     return iso
 
 
@@ -193,17 +194,23 @@ def installation_paths() -> list[str]:
 def _search_path(hidden: list[str]) -> list[str]:
     """Return this interpreter's module folders for the worker, which starts without ``site``.
 
-    The same folders the submission would see after ``site`` ran (site-packages, and what
-    ``.pth`` files added), minus the grader's own and the current directory.
+    The interpreter's own folders and every ``site-packages``/``dist-packages`` (what ``site``
+    would add), minus the grader's own. Not the script's folder or the current directory
+    (``python -m``, pytest): that is the instructor's checkout or home, which the worker's
+    view must not contain; nor a folder an editable install's ``.pth`` added (its package
+    would be invisible to a submission, which is fine).
     """
+    prefixes = {os.path.realpath(x) for x in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
     out = []
     for p in sys.path:
-        if not p or not os.path.isabs(p) or not os.path.isdir(p):
+        if not p or not os.path.isabs(p) or not (os.path.isdir(p) or os.path.isfile(p)):
             continue
         real = os.path.realpath(p)
         if any(real == h or real.startswith(h + os.sep) for h in hidden):
             continue
-        out.append(p)
+        packages = os.path.basename(real) in ("site-packages", "dist-packages")
+        if packages or any(real.startswith(x + os.sep) for x in prefixes if x != "/"):
+            out.append(p)
     return out
 
 

@@ -118,7 +118,9 @@ class _Forbidden:
         object.__setattr__(self, "_name", name)
 
     def _refuse(self, *args, **kwargs):
-        raise RuleViolation(f"it uses {object.__getattribute__(self, '_name')}: {State.forbidden_why}")
+        finding = f"it uses {object.__getattribute__(self, '_name')}"
+        State.violations.append(finding)  # seen by a rule-bound call even if a thread swallowed the error
+        raise RuleViolation(f"{finding}: {State.forbidden_why}")
 
     def __getattr__(self, attr):
         if attr.startswith("__") and attr.endswith("__"):
@@ -330,6 +332,8 @@ class Worker:
         try:
             value = fn(*args, **kwargs)
         except BaseException as e:  # noqa: BLE001
+            if forbid and State.violations:  # the rule broken, whatever error it led to
+                return self._rule_broken()
             return self.error(e)
         finally:
             if forbid:
@@ -341,9 +345,13 @@ class Worker:
                 if not still and not State.caught and not State.violations:
                     State.violations.append("switched off the grader's call monitor")
         if forbid and State.violations:
-            return {"ok": False, "error": {"kind": "rule", "type": "RuleViolation", "module": "grader",
-                                           "message": "; ".join(dict.fromkeys(State.violations))[:1000], "frames": []}}
+            return self._rule_broken()
         return {"ok": True, "value": value}
+
+    @staticmethod
+    def _rule_broken() -> dict:
+        return {"ok": False, "error": {"kind": "rule", "type": "RuleViolation", "module": "grader",
+                                       "message": "; ".join(dict.fromkeys(State.violations))[:1000], "frames": []}}
 
     def op_release(self, msg, blobs):
         for hid in msg.get("handles", []):

@@ -6,8 +6,8 @@ EX = "exercise03"
 
 
 def test_a_submission_imports_installed_packages_although_the_worker_skips_site(grade_text, solution_text):
-    pytest.importorskip("scipy")
-    text = "import scipy.special\nimport numpy as np\nassert scipy.special.expit(0.0) == 0.5\n" + solution_text(EX)
+    pytest.importorskip("yaml")  # not scipy: exercise03 forbids it (tests/sandbox/test_attacks.py)
+    text = "import yaml\nimport numpy as np\nassert yaml.safe_load('a: 1') == {'a': 1}\n" + solution_text(EX)
     result = grade_text(EX, text, functions=["relu"])
     assert result.score == result.max_score > 0
     assert not result.notes
