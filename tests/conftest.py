@@ -18,6 +18,28 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture
+def within():
+    """Return ``within(seconds)``, a context manager that raises TimeoutError in this (the main)
+    thread when its block runs longer: a test of something that used to hang fails instead."""
+    import contextlib
+    import signal
+
+    @contextlib.contextmanager
+    def bound(seconds: float):
+        def expired(signum, frame):
+            raise TimeoutError(f"still running after {seconds:g} s")
+
+        previous = signal.signal(signal.SIGALRM, expired)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+    return bound
+
+
+@pytest.fixture
 def solution_text():
     """Return a function giving the text of solutions/<exercise>.py."""
     return lambda exercise: (ROOT / "solutions" / f"{exercise}.py").read_text(encoding="utf-8")

@@ -14,7 +14,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from ..report.fmt import points
+from ..report.fmt import clip, points
 from .gradebook import Row
 
 INCIDENTS = ("problem", "error", "timeout", "crash")
@@ -79,7 +79,7 @@ def summarize(rows: list[Row], exercise: str, title: str = "") -> ClassSummary:
     for row in rows:
         statuses[row.status] += 1
         if row.status in INCIDENTS:
-            incidents.append((row.student, row.name, row.status, row.message))
+            incidents.append((row.student, row.name, row.status, clip(row.message)))
         if row.result is None:
             continue
         title = title or row.result.get("title", "")

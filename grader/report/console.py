@@ -10,7 +10,7 @@ from rich.text import Text
 
 from ..results import CheckResult, ExerciseResult
 from .confusion import confusion_table, has_classes
-from .fmt import failed_checks, hidden_line, not_implemented, points, verdict
+from .fmt import clip, failed_checks, hidden_line, not_implemented, points, verdict
 
 ICONS = {"passed": ("✔", "green"), "not_implemented": ("…", "yellow"), "skipped": ("-", "dim"),
          "data_missing": ("?", "yellow")}
@@ -42,13 +42,14 @@ def summary_table(result: ExerciseResult) -> Table:
 
 def failure_panel(c: CheckResult, verbose: bool = False) -> Panel:
     """Return the details of one failed check: counterexample, expected vs got, diagnosis, hint."""
-    parts: list = [Text(c.message)]
+    parts: list = [Text(clip(c.message))]
     if c.frames:
         frames = c.frames if verbose else c.frames[-1:]
         for fname, lineno, func, line in frames:
-            parts.append(Text.from_markup(f"  [dim]at[/] {escape(str(fname))}, line {lineno}, in {escape(str(func))}"))
+            where = f"{escape(clip(fname, 300))}, line {escape(clip(lineno, 20))}, in {escape(clip(func, 300))}"
+            parts.append(Text.from_markup(f"  [dim]at[/] {where}"))
             if line:
-                parts.append(Text(f"      {line}", style="cyan"))
+                parts.append(Text(f"      {clip(line)}", style="cyan"))
     ce = c.counterexample
     if ce is not None:
         parts.append(Text(f"\n{ce.heading}:", style="bold"))
@@ -70,7 +71,7 @@ def failure_panel(c: CheckResult, verbose: bool = False) -> Panel:
 
 
 def _labelled(name: str, value: str, style: str = "") -> Text:
-    lines = value.splitlines() or [""]
+    lines = clip(value).splitlines() or [""]
     pad = " " * (len(name) + 4)
     text = Text(f"  {name}: ", style="bold")
     text.append(lines[0], style=style)
@@ -84,7 +85,7 @@ def render(result: ExerciseResult, console: Console | None = None, verbose: bool
     console = console or Console()
     console.print(summary_table(result))
     for note in result.notes:
-        console.print(Text.assemble(("note: ", "bold yellow"), note))
+        console.print(Text.assemble(("note: ", "bold yellow"), clip(note)))
     for c in result.checks:
         if has_classes(c.details):
             console.print(Text(""), confusion_table(c.details))

@@ -7,6 +7,27 @@ import numpy as np
 from ..sandbox.protocol import Handle, RemoteArraySubclass, TensorData
 
 MAX_ELEMENTS = 64  # arrays larger than this are summarised
+MAX_SHOWN = 4_000  # characters of one value (a message, an input, a note) in any report
+
+
+def clip(text: str, limit: int = MAX_SHOWN) -> str:
+    """Return ``text`` cut to ``limit`` characters, saying how much was left out: whatever a
+    submission makes the grader say (a 20 MB error message), a report stays readable and small."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit:,} more characters)"
+
+
+def clip_all(value, limit: int = MAX_SHOWN):
+    """``clip`` every string in a JSON-ready value (dicts, lists) — for the JSON report."""
+    if isinstance(value, str):
+        return clip(value, limit)
+    if isinstance(value, dict):
+        return {k: clip_all(v, limit) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clip_all(v, limit) for v in value]
+    return value
 
 
 def _array(arr: np.ndarray) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 
 from ..results import CheckResult, ExerciseResult
-from .fmt import all_passed, hidden_line
+from .fmt import all_passed, clip, clip_all, hidden_line
 
 HIDDEN_CHECK_VISIBILITY = "after_published"
 
@@ -25,13 +25,13 @@ def check_output(c: CheckResult) -> str:
     """Return the plain-text feedback for one check (what Gradescope shows under it)."""
     if c.passed:
         return ""
-    lines = [c.message]
+    lines = [clip(c.message)]
     for fname, lineno, func, line in c.frames[-1:]:
-        lines.append(f"  at {fname}, line {lineno}, in {func}: {line}")
+        lines.append(clip(f"  at {fname}, line {lineno}, in {func}: {line}"))
     ce = c.counterexample
     if ce is not None:
         lines.append(f"{ce.heading}:")
-        lines += [_labelled(f"{k} =", v) for k, v in ce.inputs.items()]
+        lines += [_labelled(f"{clip(k, 200)} =", v) for k, v in ce.inputs.items()]
         if ce.call:
             lines.append(_labelled("call:", ce.call))
         if ce.expected is not None:
@@ -47,13 +47,15 @@ def check_output(c: CheckResult) -> str:
 
 def _labelled(label: str, value: str) -> str:
     pad = "\n" + " " * (len(label) + 3)
-    return f"  {label} " + pad.join(value.splitlines())
+    return f"  {label} " + pad.join(clip(value).splitlines())
 
 
 def to_json_dict(result: ExerciseResult) -> dict:
+    """The Gradescope object; every string from the result is ``clip``ped (what the submission
+    printed is bounded by the sandbox already)."""
     tests = []
     for c in result.checks:
-        d = c.to_dict()
+        d = clip_all(c.to_dict())
         d.update(output=check_output(c), visibility=HIDDEN_CHECK_VISIBILITY if c.hidden else "visible")
         d["name"] = c.title
         d["check"] = c.name
@@ -61,6 +63,7 @@ def to_json_dict(result: ExerciseResult) -> dict:
     out = result.to_dict()
     del out["checks"]
     printed = out.pop("output")
+    out = clip_all(out)
     out.update(
         tests=tests, visibility="visible", stdout_visibility="hidden",
         output=_overall_output(result),
@@ -75,7 +78,7 @@ def _overall_output(result: ExerciseResult) -> str:
     Instructor runs (the JSON uploaded to Gradescope) give no total here: the score field
     carries it, and a line such as "17/18 points" would tell a student a hidden check failed.
     """
-    lines = list(result.notes) or ([all_passed(result)] if result.passed else [])
+    lines = [clip(note) for note in result.notes] or ([all_passed(result)] if result.passed else [])
     return "\n".join(lines + list(filter(None, [hidden_line(result)])))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from ..results import ExerciseResult
+from .fmt import clip
 from .gradescope import check_output
 
 
@@ -19,7 +20,7 @@ def to_element(result: ExerciseResult) -> ET.Element:
     for c in result.checks:
         case = ET.SubElement(suite, "testcase", classname=result.exercise, name=c.name, time=f"{c.duration:.3f}")
         if not c.passed:
-            failure = ET.SubElement(case, "failure", message=f"{c.message} ({c.score:g}/{c.max_score:g} points)",
+            failure = ET.SubElement(case, "failure", message=f"{clip(c.message)} ({c.score:g}/{c.max_score:g} points)",
                                     type=c.outcome)
             failure.text = check_output(c)
         ET.SubElement(case, "system-out").text = f"{c.score:g}/{c.max_score:g} points: {c.title}"

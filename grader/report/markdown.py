@@ -13,7 +13,7 @@ import re
 from ..results import CheckResult, ExerciseResult
 from .confusion import has_classes
 from .console import OUTCOME_LABEL
-from .fmt import failed_checks, hidden_line, not_implemented, points, verdict
+from .fmt import clip, failed_checks, hidden_line, not_implemented, points, verdict
 from .gradescope import check_output
 
 ICONS = {"passed": "✅", "not_implemented": "⏳"}
@@ -25,7 +25,7 @@ def render(result: ExerciseResult) -> str:
     blocks = [f"### {icon} {_inline(result.exercise)} — {_inline(result.title)}: "
               f"{points(result.score)}/{points(result.max_score)} points",
               "\n".join(["| | check | points |", "| --- | --- | ---: |", *map(_row, result.checks)])]
-    blocks += [f"> **note:** {_inline(note)}" for note in result.notes]
+    blocks += [f"> **note:** {_inline(clip(note))}" for note in result.notes]
     if todo := not_implemented(result):
         blocks.append(f"**not implemented yet:** {', '.join(f'`{f}`' for f in todo)}")
     blocks += [_confusion(c.details) for c in result.checks if has_classes(c.details)]

@@ -19,6 +19,12 @@ the worker's time per call. (A blob without ``dt`` is read as ``.npy`` with
 This module is shared by the grader and the worker, so it imports only the standard library
 and numpy. The worker side may be tampered with by student code; the grader side therefore
 validates everything it decodes (sizes, tags, dtypes) and trusts nothing else.
+
+Sizes are bounded on both sides: a frame's JSON (MAX_HEADER) and arrays (MAX_BLOBS), one
+string (MAX_STRING characters) and the values in one frame (MAX_NODES). The worker's
+``encode`` and ``pack`` refuse a reply beyond them, so that a function returning a 20 MB
+string fails that call with a clear message ("too large to grade"); the grader's
+``FrameReader`` and ``decode`` enforce them whatever the worker sends.
 """
 
 from __future__ import annotations
@@ -30,13 +36,41 @@ import struct
 
 import numpy as np
 
-MAX_HEADER = 64 * 1024 * 1024  # bytes of JSON a peer may send in one frame
+MAX_HEADER = 16 * 1024 * 1024  # bytes of JSON a peer may send in one frame (arrays go as blobs)
 MAX_BLOBS = 256 * 1024 * 1024  # bytes of array data a peer may send in one frame
+MAX_STRING = 100_000  # characters of one string in a value
+MAX_NODES = 2_000_000  # values (list items, numbers, strings, …) in one frame's value tree
 NUMERIC_KINDS = "biufc"  # bool, int, uint, float, complex: no object, string or void arrays
 
 
 class ProtocolError(Exception):
     """A frame that is malformed, too large, or holds something other than plain data."""
+
+
+class ValueTooLarge(ProtocolError):
+    """A well-formed value too large to grade (a long string, millions of list items): the call
+    fails with this message, and the channel is intact."""
+
+
+def _string(text: str) -> str:
+    if len(text) > MAX_STRING:
+        raise ValueTooLarge(f"too large to grade: a string of {len(text):,} characters (at most {MAX_STRING:,})")
+    return text
+
+
+class _Count:
+    """The values one frame may still hold (MAX_NODES), counted down by ``encode`` and ``decode``."""
+
+    __slots__ = ("left",)
+
+    def __init__(self):
+        self.left = MAX_NODES
+
+    def take(self, n: int = 1) -> None:
+        self.left -= n
+        if self.left < 0:
+            raise ValueTooLarge(f"too large to grade: more than {MAX_NODES:,} values in lists, tuples and dicts "
+                                "(an array is fine)")
 
 
 class Handle:
@@ -83,28 +117,32 @@ class TensorData:
 # --------------------------------------------------------------------------- encoding
 
 
-def encode(value, blobs: list[bytes], make_handle=None, depth: int = 0):
+def encode(value, blobs: list[bytes], make_handle=None, depth: int = 0, count: _Count | None = None):
     """Return the JSON tree for ``value``, appending array data to ``blobs``.
 
     ``make_handle(obj) -> dict`` turns anything that is not plain data into a handle; without
-    it such values raise ProtocolError.
+    it such values raise ProtocolError. Values over MAX_STRING or MAX_NODES raise ValueTooLarge.
     """
     if depth > 64:
         raise ProtocolError("value nested too deeply")
+    count = count or _Count()
+    count.take()
     t = type(value)
-    if value is None or t is bool or t is str:
+    if t is str:
+        return _string(value)
+    if value is None or t is bool:
         return value
     if t is int:
         return value
     if t is float:
         return value if math.isfinite(value) else {"$float": repr(value)}
     if t is list:
-        return [encode(v, blobs, make_handle, depth + 1) for v in value]
+        return [encode(v, blobs, make_handle, depth + 1, count) for v in value]
     if t is tuple:
-        return {"$tuple": [encode(v, blobs, make_handle, depth + 1) for v in value]}
+        return {"$tuple": [encode(v, blobs, make_handle, depth + 1, count) for v in value]}
     if t is dict:
-        return {"$dict": [[encode(k, blobs, make_handle, depth + 1), encode(v, blobs, make_handle, depth + 1)]
-                          for k, v in value.items()]}
+        return {"$dict": [[encode(k, blobs, make_handle, depth + 1, count),
+                           encode(v, blobs, make_handle, depth + 1, count)] for k, v in value.items()]}
     if isinstance(value, np.ndarray) and value.dtype.kind in NUMERIC_KINDS:
         arr = np.asarray(value)  # strips the subclass, keeps the data
         node = _array_node("$nd", arr.view(np.ndarray), blobs)
@@ -112,7 +150,7 @@ def encode(value, blobs: list[bytes], make_handle=None, depth: int = 0):
             node["subclass"] = _qualname(t)
         return node
     if isinstance(value, np.generic) and value.dtype.kind in NUMERIC_KINDS:
-        return {"$np": value.dtype.str, "v": encode(value.item(), blobs)}
+        return {"$np": value.dtype.str, "v": encode(value.item(), blobs, count=count)}
     if _is_tensor(value):
         return _encode_tensor(value, blobs)
     if t is Handle:
@@ -158,26 +196,36 @@ def _array_node(tag: str, arr: np.ndarray, blobs: list[bytes]) -> dict:
 # --------------------------------------------------------------------------- decoding
 
 
-def decode(node, blobs: list[bytes], depth: int = 0):
-    """Return the Python value for a JSON tree made by ``encode`` (validating as it goes)."""
+def decode(node, blobs: list[bytes], depth: int = 0, count: _Count | None = None):
+    """Return the Python value for a JSON tree made by ``encode`` (validating as it goes).
+
+    Strings over MAX_STRING characters and trees of more than MAX_NODES values raise
+    ValueTooLarge, whatever the peer's ``encode`` did.
+    """
     if depth > 64:
         raise ProtocolError("value nested too deeply")
-    if node is None or isinstance(node, (bool, int, float, str)):
+    count = count or _Count()
+    count.take()
+    if isinstance(node, list) and len(node) > count.left:  # before walking millions of items
+        count.take(len(node))
+    if isinstance(node, str):
+        return _string(node)
+    if node is None or isinstance(node, (bool, int, float)):
         return node
     if isinstance(node, list):
-        return [decode(v, blobs, depth + 1) for v in node]
+        return [decode(v, blobs, depth + 1, count) for v in node]
     if not isinstance(node, dict) or len(node) == 0:
         raise ProtocolError("malformed value")
     if "$tuple" in node:
-        return tuple(decode(v, blobs, depth + 1) for v in _list(node["$tuple"]))
+        return tuple(decode(v, blobs, depth + 1, count) for v in _list(node["$tuple"]))
     if "$dict" in node:
         out = {}
         for pair in _list(node["$dict"]):
             if not isinstance(pair, list) or len(pair) != 2:
                 raise ProtocolError("malformed dict entry")
-            key = decode(pair[0], blobs, depth + 1)
+            key = decode(pair[0], blobs, depth + 1, count)
             try:
-                out[key] = decode(pair[1], blobs, depth + 1)
+                out[key] = decode(pair[1], blobs, depth + 1, count)
             except TypeError:
                 raise ProtocolError("unhashable dict key") from None
         return out
@@ -188,19 +236,19 @@ def decode(node, blobs: list[bytes], depth: int = 0):
     if "$nd" in node:
         arr = _array(node, "$nd", blobs)
         sub = node.get("subclass")
-        return arr if sub is None else RemoteArraySubclass(arr, str(sub))
+        return arr if sub is None else RemoteArraySubclass(arr, str(sub)[:200])
     if "$np" in node:
         dtype = np.dtype(str(node["$np"]))
         if dtype.kind not in NUMERIC_KINDS:
             raise ProtocolError("non-numeric numpy scalar")
-        v = decode(node["v"], blobs, depth + 1)
+        v = decode(node["v"], blobs, depth + 1, count)
         if not isinstance(v, (bool, int, float)):
             raise ProtocolError("malformed numpy scalar")
         return dtype.type(v)
     if "$tensor" in node:
         sub = node.get("subclass")
-        return TensorData(_array(node, "$tensor", blobs), str(node.get("dtype")),
-                          bool(node.get("requires_grad")), None if sub is None else str(sub))
+        return TensorData(_array(node, "$tensor", blobs), str(node.get("dtype"))[:40],
+                          bool(node.get("requires_grad")), None if sub is None else str(sub)[:200])
     if "$rng" in node:
         if type(node["$rng"]) is not int:
             raise ProtocolError("malformed generator seed")
@@ -267,8 +315,15 @@ def _raw_array(node: dict, blob: bytes) -> np.ndarray:
 
 
 def pack(message: dict, blobs: list[bytes]) -> bytes:
-    """Return the bytes of one frame: header length, header JSON, blob count, blobs."""
+    """Return the bytes of one frame: header length, header JSON, blob count, blobs.
+
+    A reply (it has ``ok``) larger than the grader's FrameReader accepts raises ValueTooLarge
+    here, in the worker, so that the call fails with that message instead of the channel.
+    """
     header = json.dumps(message, allow_nan=False, separators=(",", ":")).encode()
+    if "ok" in message and (len(header) > MAX_HEADER or sum(map(len, blobs)) > MAX_BLOBS):
+        raise ValueTooLarge(f"too large to grade: a reply of {len(header) + sum(map(len, blobs)):,} bytes "
+                            f"(at most {MAX_HEADER:,} of JSON and {MAX_BLOBS:,} of arrays)")
     parts = [struct.pack(">QI", len(header), len(blobs)), header]
     for b in blobs:
         parts.append(struct.pack(">Q", len(b)))
@@ -312,7 +367,7 @@ class FrameReader:
             return None
         try:
             message = json.loads(bytes(buf[12:12 + hlen]))
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deeply for the parser
             raise ProtocolError("malformed frame header") from None
         if not isinstance(message, dict):
             raise ProtocolError("malformed frame header")

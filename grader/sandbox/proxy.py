@@ -36,9 +36,9 @@ class StudentError(Exception):
 
     def __init__(self, function: str, error: dict):
         self.function = function
-        self.error_type = str(error.get("type", "Exception"))
-        self.message = str(error.get("message", ""))
-        self.frames = error.get("frames", [])
+        self.error_type = str(error.get("type", "Exception"))[:200]  # the worker clips these; it may be tampered with
+        self.message = str(error.get("message", ""))[:protocol.MAX_STRING]
+        self.frames = error.get("frames", [])[-20:] if isinstance(error.get("frames"), list) else []
         super().__init__(f"{function} raised {self.error_type}: {self.message}")
 
 
@@ -234,12 +234,16 @@ class Submission:
         if reply.get("ok"):
             try:
                 value = protocol.decode(reply.get("value"), rblobs)
+            except protocol.ValueTooLarge as e:  # the frame was read whole: the worker carries on
+                raise Abort("protocol", f"{label} returned a value {e}", fname) from None
             except protocol.ProtocolError as e:
                 self.close()
                 raise Abort("protocol", f"{label} sent back something that is not plain data ({e})", fname) from None
             record.result = value
             return value
         error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
+        if "message" in error:  # from the worker: bounded like any string it sends
+            error["message"] = str(error["message"])[:protocol.MAX_STRING]
         kind = error.get("kind")
         frames = error.get("frames", []) if isinstance(error.get("frames"), list) else []
         if kind == "not_implemented":
