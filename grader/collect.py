@@ -4,15 +4,34 @@ A submission is one ``.py`` file or one ``.ipynb`` notebook. Notebooks are run c
 in one namespace (as "Run All" would, but carrying on after a failing cell), with IPython
 magics and shell lines neutralised so that plain Python can run them. Windows line endings,
 a UTF-8 byte-order mark and tabs are all fine. Nothing here executes student code.
+
+Everything a student hands in is read as a regular file only, and only after copying it into
+a private staging folder (``staged``): a symbolic link beside the submission may point at a
+classmate's weights or at ``/etc/passwd``, a FIFO would block the grader, ``/dev/zero`` never
+ends, and a file of gigabytes would fill memory or disk. Each file and a student's total are
+size-capped.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import itertools
 import json
+import os
 import re
+import shutil
+import stat
+import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable, Iterator
+
+MAX_SOURCE_BYTES = 20 << 20  # a .py or .ipynb read into memory (a notebook's size is mostly its outputs)
+MAX_FILE_BYTES = 64 << 20  # any file handed in (exercise11's weights are ~5 MB; its check allows 64 MB)
+MAX_TOTAL_BYTES = 256 << 20  # everything one student hands in
+STAGING_PREFIX = "grade-staged-"
 
 
 class SubmissionError(Exception):
@@ -55,8 +74,8 @@ class Source:
             except SyntaxError as e:
                 errors.append(f"{c.filename}, line {e.lineno}: SyntaxError: {e.msg}"
                               + (f"\n    {e.text.strip()}" if e.text else ""))
-            except ValueError as e:  # e.g. NUL bytes in the source
-                errors.append(f"{c.filename}: {e}")
+            except (ValueError, MemoryError, RecursionError) as e:  # NUL bytes; nested too deeply for the parser
+                errors.append(f"{c.filename}: {e if isinstance(e, ValueError) else 'nested too deeply to compile'}")
         return errors
 
 
@@ -77,11 +96,12 @@ def find_submission(exercise_id: str, folder: Path) -> Path:
 
 
 def read_submission(path: Path) -> Source:
-    """Read a ``.py`` or ``.ipynb`` file into cells; raise SubmissionError if impossible."""
+    """Read a ``.py`` or ``.ipynb`` file into cells; raise SubmissionError if impossible.
+
+    Only a regular file of at most MAX_SOURCE_BYTES is read (its size is checked before reading).
+    """
     path = Path(path)
-    if not path.is_file():
-        raise SubmissionError(f"submission file not found: {path}")
-    raw = path.read_bytes()
+    raw = read_regular(path, MAX_SOURCE_BYTES, what="submission file")
     digest = hashlib.sha256(raw).hexdigest()
     notes: list[str] = []
     text = _decode(raw, notes)
@@ -91,6 +111,167 @@ def read_submission(path: Path) -> Source:
     if path.suffix != ".py":
         raise SubmissionError(f"{path.name}: a submission must be a .py file or a .ipynb notebook")
     return Source(path, "py", [Cell(text, path.name)], digest, notes)
+
+
+# --------------------------------------------------------------------------- regular files only
+
+
+def kind_of(mode: int) -> str:
+    """What a file that is not a regular file is, for a message (from ``os.lstat``'s mode)."""
+    kinds = ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+             (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
+    return next((text for test, text in kinds if test(mode)), "not a regular file")
+
+
+def size_text(size: int) -> str:
+    """A size for a message: "600 bytes", "5.1 MB", "300 MB"."""
+    if size < 1 << 20:
+        return f"{size:,} bytes"
+    return f"{size / (1 << 20):,.{0 if size >= 10 << 20 else 1}f} MB"
+
+
+def open_regular(path: Path, max_bytes: int, *, what: str = "file") -> int:
+    """Open ``path`` for reading if it is a regular file of at most ``max_bytes``; return the fd.
+
+    The name is looked at with ``lstat`` first (a link, FIFO, socket or device is never
+    opened), opened with O_NOFOLLOW and O_NONBLOCK (a file swapped for a link or a FIFO in
+    between neither leads elsewhere nor blocks) and checked again with ``fstat``. Raises
+    SubmissionError saying what the file is instead.
+    """
+    try:
+        mode = os.lstat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        raise SubmissionError(f"{what} not found: {path}") from None
+    if not stat.S_ISREG(mode):
+        raise SubmissionError(f"{path.name} is {kind_of(mode)}, not a regular file")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as e:
+        why = "a symbolic link, not a regular file" if e.errno == errno.ELOOP else f"unreadable ({e.strerror})"
+        raise SubmissionError(f"{path.name} is {why}") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
+        os.close(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise SubmissionError(f"{path.name} is {kind_of(info.st_mode)}, not a regular file")
+        raise SubmissionError(_too_large(path, info.st_size, max_bytes, what))
+    return fd
+
+
+def _too_large(path: Path, size: int | None, max_bytes: int, what: str) -> str:
+    hint = " — clear the notebook's outputs, save it and hand it in again" if path.suffix == ".ipynb" else ""
+    how_big = f"is {size_text(size)}" if size is not None else "grew while it was read"
+    return f"{path.name} {how_big}, more than the {size_text(max_bytes)} a {what} may have{hint}"
+
+
+def read_chunks(path: Path, max_bytes: int, *, what: str = "file") -> Iterator[bytes]:
+    """The bytes of ``path``, a regular file of at most ``max_bytes`` (see ``open_regular``), in
+    chunks of 1 MiB; SubmissionError when it grows beyond ``max_bytes`` while it is read."""
+    fd = open_regular(path, max_bytes, what=what)
+    try:
+        total = 0
+        while chunk := os.read(fd, 1 << 20):
+            total += len(chunk)
+            if total > max_bytes:
+                raise SubmissionError(_too_large(path, None, max_bytes, what))
+            yield chunk
+    finally:
+        os.close(fd)
+
+
+def read_regular(path: Path, max_bytes: int, *, what: str = "file") -> bytes:
+    """Return the bytes of ``path``, a regular file of at most ``max_bytes`` (see ``open_regular``)."""
+    return b"".join(read_chunks(path, max_bytes, what=what))
+
+
+def copy_regular(path: Path, dest: Path, max_bytes: int, *, what: str = "file") -> int:
+    """Copy the regular file ``path`` to the new file ``dest`` (mode 0600); return its size.
+
+    Raises SubmissionError (and leaves no ``dest``) when ``path`` is no regular file or is
+    larger than ``max_bytes``: at most ``max_bytes`` are ever written.
+    """
+    chunks = read_chunks(path, max_bytes, what=what)
+    size = 0
+    try:
+        first = next(chunks, b"")  # the source is opened and checked before ``dest`` exists
+        out = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            with open(out, "wb") as f:
+                for chunk in itertools.chain([first], chunks):
+                    f.write(chunk)
+                    size += len(chunk)
+        except BaseException:
+            dest.unlink(missing_ok=True)
+            raise
+    finally:
+        chunks.close()
+    return size
+
+
+def stage(files: Iterable[Path], into: Path, *, max_file_bytes: int = MAX_FILE_BYTES,
+          max_total_bytes: int = MAX_TOTAL_BYTES, notes: list[str] | None = None) -> list[Path]:
+    """Copy the regular ones of ``files`` into the folder ``into`` (made with mode 0700) under
+    their own names; return the copies. Everything else is left aside with a line in ``notes``:
+    a link, FIFO, socket, device or folder, a file over ``max_file_bytes``, what no longer fits
+    in ``max_total_bytes``, a second file of the same name.
+    """
+    notes = [] if notes is None else notes
+    into.mkdir(mode=0o700, parents=True, exist_ok=True)
+    staged: list[Path] = []
+    total = 0
+    for path in files:
+        dest = into / path.name
+        if dest in staged:
+            notes.append(f"{path.name}: a second file of that name, not read")
+            continue
+        room = max_total_bytes - total
+        try:
+            info = os.lstat(path)
+        except OSError:
+            info = None  # copy_regular says what is wrong
+        if info is not None and stat.S_ISREG(info.st_mode) and max_file_bytes >= info.st_size > room:
+            notes.append(f"{path.name} ({size_text(info.st_size)}) does not fit in the {size_text(max_total_bytes)} "
+                         "all files together may have: not read")
+            continue
+        try:
+            total += copy_regular(path, dest, min(max_file_bytes, room))
+        except SubmissionError as e:
+            notes.append(f"{e}: not read")
+            continue
+        staged.append(dest)
+    return staged
+
+
+def companions(path: Path, stems: Iterable[str] = ()) -> list[Path]:
+    """The other entries beside ``path`` named like it or like one of ``stems`` (exercise11's
+    weights: ``exercise11.safetensors`` beside ``exercise11.py``), of whatever type: ``stage``
+    copies the regular files among them and says what it left aside."""
+    wanted = {path.stem, *stems}
+    with os.scandir(path.parent) as entries:
+        return sorted(path.parent / e.name for e in entries if e.name != path.name and Path(e.name).stem in wanted)
+
+
+@contextmanager
+def staged(path: Path, *, stems: Iterable[str] = (), parent: Path | None = None) -> Iterator[Source]:
+    """Copy the submission ``path`` and its ``companions`` into a new private folder (in
+    ``parent``, else the system's temporary folder) and yield the copy, read; the folder is
+    removed afterwards. Nothing the student controls is followed or read in place: the
+    checks see only the copies (``Source.path`` is the copy, under the student's file name).
+    """
+    path = Path(path)
+    folder = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=parent))
+    try:
+        size = copy_regular(path, folder / path.name, MAX_SOURCE_BYTES, what="submission file")
+        notes: list[str] = []
+        stage(companions(path, stems), folder, max_total_bytes=MAX_TOTAL_BYTES - size, notes=notes)
+        source = read_submission(folder / path.name)
+        source.notes += notes
+        yield source
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- text and notebooks
 
 
 def _decode(raw: bytes, notes: list[str]) -> str:
@@ -107,17 +288,11 @@ _LINE_NEUTRAL = re.compile(r"^(\s*)(?:[%!].*|[\w.\[\], ]+\s*=\s*[%!].*|[\w.]+\?\
 
 
 def _notebook_cells(text: str, name: str, notes: list[str]) -> list[Cell]:
-    try:
-        nb = json.loads(text)
-        raw_cells = nb["cells"]
-    except (ValueError, KeyError, TypeError):
-        raise SubmissionError(f"{name} is not a valid Jupyter notebook (could not read its cells)") from None
     cells, neutralised, dropped = [], 0, []
-    for index, cell in enumerate(raw_cells, start=1):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+    for index, cell in enumerate(_raw_cells(text, name), start=1):
+        if cell.get("cell_type") != "code":
             continue
-        src = cell.get("source", "")
-        src = "".join(src) if isinstance(src, list) else str(src)
+        src = _cell_source(cell, f"{name}, cell {index}")
         src = src.replace("\r\n", "\n").replace("\r", "\n")
         lines = src.split("\n")
         first = lines[0].strip() if lines else ""
@@ -143,3 +318,50 @@ def _notebook_cells(text: str, name: str, notes: list[str]) -> list[Cell]:
     if not cells:
         raise SubmissionError(f"{name} has no code cells")
     return cells
+
+
+NOT_A_NOTEBOOK = "is not a valid Jupyter notebook"
+SAVE_AGAIN = "hand in the .ipynb file as Jupyter saves it"
+
+
+def _raw_cells(text: str, name: str) -> list[dict]:
+    """The notebook's cells as JSON objects: nbformat 4's ``cells``, or the ``cells`` of nbformat
+    3's ``worksheets``. Anything Jupyter could not open either is a one-line SubmissionError."""
+    try:
+        nb = json.loads(text)
+    except ValueError as e:
+        where = f" at line {e.lineno}, column {e.colno}" if isinstance(e, json.JSONDecodeError) else ""
+        raise SubmissionError(f"{name} {NOT_A_NOTEBOOK}: its JSON is broken{where} — {SAVE_AGAIN}") from None
+    except RecursionError:
+        raise SubmissionError(f"{name} {NOT_A_NOTEBOOK}: its JSON is nested too deeply — {SAVE_AGAIN}") from None
+    if isinstance(nb, dict) and isinstance(nb.get("cells"), list):
+        cells = nb["cells"]
+    elif isinstance(nb, dict) and isinstance(nb.get("worksheets"), list):  # nbformat 3
+        cells = [c for ws in nb["worksheets"] if isinstance(ws, dict) and isinstance(ws.get("cells"), list)
+                 for c in ws["cells"]]
+    else:
+        raise SubmissionError(f"{name} {NOT_A_NOTEBOOK} (could not read its cells)")
+    for index, cell in enumerate(cells, start=1):
+        if not isinstance(cell, dict):
+            raise SubmissionError(f"{name} {NOT_A_NOTEBOOK}: cell {index} is {_json_type(cell)}, not a cell — "
+                                  f"{SAVE_AGAIN}")
+    return cells
+
+
+def _cell_source(cell: dict, where: str) -> str:
+    """A code cell's text: a string or a list of strings (nbformat 3 calls it ``input``)."""
+    src = cell.get("source", cell.get("input", ""))
+    if isinstance(src, list) and all(isinstance(line, str) for line in src):
+        return "".join(src)
+    if not isinstance(src, str):
+        raise SubmissionError(f"{where}: its source is {_json_type(src)}, not text — {SAVE_AGAIN}")
+    return src
+
+
+def _json_type(value) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "true or false", int: "a number",
+             float: "a number", type(None): "null"}
+    if isinstance(value, list):
+        odd = [v for v in value if not isinstance(v, str)]
+        return f"a list with {_json_type(odd[0])} in it" if odd else "a list"
+    return names.get(type(value), type(value).__name__)

@@ -21,7 +21,7 @@ from typing import Callable
 
 from . import __version__, registry, static
 from .check import CheckSpec, Context, Exercise, Mismatch, Mistake, Verdict
-from .collect import Source, read_submission
+from .collect import Source, staged
 from .report.fmt import show, show_call
 from .results import CheckResult, Counterexample, Diagnosis, ExerciseResult
 from .sandbox.process import Limits, isolation
@@ -43,9 +43,14 @@ def grade(exercise: str | registry.ExerciseInfo, submission: str | Path | Source
     ``only`` selects a subset of the checks (the project's own tests use it to stay fast).
     ``data_dir`` is where checks that need a dataset look for it (exercise11's test images).
     """
-    started = time.monotonic()
     info = exercise if isinstance(exercise, registry.ExerciseInfo) else registry.find_exercise(exercise)
-    source = submission if isinstance(submission, Source) else read_submission(Path(submission))
+    if not isinstance(submission, Source):  # grade a private copy: the checks never follow the student's links
+        with staged(Path(submission), stems=(info.id,)) as source:
+            return grade(info, source, instructor=instructor, sandbox=sandbox, limits=limits,
+                         hidden_paths=hidden_paths, max_examples=max_examples, on_check=on_check, only=only,
+                         data_dir=data_dir)
+    started = time.monotonic()
+    source = submission
     notes = list(source.notes)
     syntax = source.syntax_errors()
     stubs = frozenset(static.stubs(source.text))

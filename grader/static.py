@@ -47,7 +47,7 @@ def _top_level_defs(tree: ast.Module) -> dict[str, ast.AST]:
 def _parse(source: str) -> ast.Module | None:
     try:
         return ast.parse(source)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, MemoryError, RecursionError):  # MemoryError: nested too deeply
         return None
 
 

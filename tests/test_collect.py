@@ -82,3 +82,50 @@ def test_find_submission_picks_the_exercise_file_and_reports_ambiguity(tmp_path)
     (tmp_path / "exercise03_old.ipynb").write_text("{}")
     with pytest.raises(SubmissionError, match="several candidate files"):
         find_submission(EX, tmp_path)
+
+
+# --------------------------------------------------------------------------- malformed notebooks
+
+
+@pytest.mark.parametrize("text, says", [
+    ('{"cells": [', "exercise03.ipynb is not a valid Jupyter notebook: its JSON is broken at line 1, column 12 — "
+                    "hand in the .ipynb file as Jupyter saves it"),
+    ("[" * 100_000 + "]" * 100_000, "exercise03.ipynb is not a valid Jupyter notebook: its JSON is nested too deeply"
+                                    " — hand in the .ipynb file as Jupyter saves it"),
+    ('{"cells": [], "n": ' + "1" * 5000 + "}", "exercise03.ipynb is not a valid Jupyter notebook: its JSON is broken"
+                                             " — hand in the .ipynb file as Jupyter saves it"),
+    ("[1, 2]", "exercise03.ipynb is not a valid Jupyter notebook (could not read its cells)"),
+    ('{"cells": null}', "exercise03.ipynb is not a valid Jupyter notebook (could not read its cells)"),
+    ('{"cells": [{"cell_type": "code", "source": "x = 1"}, 7]}',
+     "exercise03.ipynb is not a valid Jupyter notebook: cell 2 is a number, not a cell — hand in the .ipynb file as "
+     "Jupyter saves it"),
+    ('{"cells": [{"cell_type": "code", "source": 5}]}',
+     "exercise03.ipynb, cell 1: its source is a number, not text — hand in the .ipynb file as Jupyter saves it"),
+    ('{"cells": [{"cell_type": "code", "source": ["x = 1\\n", null]}]}',
+     "exercise03.ipynb, cell 1: its source is a list with null in it, not text — hand in the .ipynb file as Jupyter "
+     "saves it"),
+], ids=["broken JSON", "nested too deeply", "a 5000-digit number", "a list", "cells null", "a cell that is a number",
+        "a number as source", "null in the source lines"])
+def test_a_malformed_notebook_is_a_one_line_submission_error(tmp_path, text, says):
+    path = tmp_path / "exercise03.ipynb"
+    path.write_text(text)
+    with pytest.raises(SubmissionError) as error:
+        read_submission(path)
+    assert str(error.value) == says
+
+
+def test_an_nbformat_3_notebook_is_read_from_its_worksheets(tmp_path):
+    path = tmp_path / "exercise03.ipynb"
+    path.write_text(json.dumps({"nbformat": 3, "worksheets": [{"cells": [
+        {"cell_type": "markdown", "source": ["# Exercise 3"]},
+        {"cell_type": "code", "language": "python", "input": ["import numpy as np\n", "x = 1\n"], "outputs": []},
+        {"cell_type": "code", "language": "python", "input": "y = x + 1\n", "outputs": []}]}]}))
+    source = read_submission(path)
+    assert [(c.cell, c.code) for c in source.cells] == [(2, "import numpy as np\nx = 1\n"), (3, "y = x + 1\n")]
+
+
+def test_a_deeply_nested_expression_is_a_syntax_error_not_a_crash(grade_text):
+    result = grade_text(EX, "x = " + "-" * 100_000 + "1\n")
+    assert result.score == 0
+    assert {c.message for c in result.checks} == {"your file has a syntax error, so nothing could be run — "
+                                                  "exercise03.py: nested too deeply to compile"}

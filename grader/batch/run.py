@@ -101,7 +101,8 @@ def run_batch(exercise: str | registry.ExerciseInfo, submissions: str | Path, *,
             if jobs:
                 settings = Settings(info, workers=workers or _cores(), timeout=timeout, sandbox=sandbox,
                                     hidden_paths=_hidden(submissions, out, workdir, book_path),
-                                    data_dir=Path(data_dir) if data_dir else None, verbose=verbose)
+                                    data_dir=Path(data_dir) if data_dir else None, verbose=verbose,
+                                    staging=workdir)
                 pool = Pool(settings)
                 with BatchProgress(len(jobs), console, enabled=progress) as bar:
                     def done(outcome: Outcome) -> None:

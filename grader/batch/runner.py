@@ -71,6 +71,7 @@ class Settings:
     data_dir: Path | None = None
     verbose: bool = False
     grace: float | None = None  # seconds past the time limit before a child is killed; None: max(10 s, 10 %)
+    staging: Path | None = None  # where a child copies its submission to grade it (None: the temp folder)
 
     def limits(self):
         from ..sandbox.process import Limits
@@ -248,7 +249,7 @@ def _warm(settings: Settings, warm_up: bool):
 
 
 def _grade_one(job: Job, settings: Settings, fd: int) -> None:
-    from ..collect import SubmissionError
+    from ..collect import SubmissionError, staged
     from ..engine import grade
 
     def send(message: dict) -> None:
@@ -258,10 +259,11 @@ def _grade_one(job: Job, settings: Settings, fd: int) -> None:
             view = view[os.write(fd, view):]
 
     kwargs = {"data_dir": settings.data_dir} if settings.data_dir is not None else {}
-    try:
-        result = grade(settings.exercise, job.path, instructor=True, sandbox=settings.sandbox,
-                       limits=settings.limits(), hidden_paths=settings.hidden_paths,
-                       on_check=lambda c: send({"check": c.to_dict()}), **kwargs)
+    try:  # from a private copy in the run's work folder (hidden from workers, removed with it)
+        with staged(job.path, stems=(settings.exercise.id,), parent=settings.staging) as source:
+            result = grade(settings.exercise, source, instructor=True, sandbox=settings.sandbox,
+                           limits=settings.limits(), hidden_paths=settings.hidden_paths,
+                           on_check=lambda c: send({"check": c.to_dict()}), **kwargs)
     except SubmissionError as e:  # e.g. a notebook that is not valid JSON: the student's problem
         send({"problem": str(e)})
     except Exception as e:  # the grader's own failure: one line, the traceback for -v
@@ -324,7 +326,9 @@ def _describe(status: int) -> str:
 
 
 def _sha256(path: Path) -> str:
+    from ..collect import MAX_SOURCE_BYTES, SubmissionError, read_regular
+
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
+        return hashlib.sha256(read_regular(path, MAX_SOURCE_BYTES)).hexdigest()
+    except (OSError, SubmissionError):
         return ""
