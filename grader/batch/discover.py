@@ -14,19 +14,27 @@ named like the exercise wins (``exercise03.py``, then ``Exercise 3 final.ipynb``
 is that student's problem (a row in the gradebook), never the whole run's. Every other file
 stays next to the chosen one (exercise11 needs its weights file beside the ``.py``); a zip a
 student handed in is unpacked when it is all there is.
+
+Nothing is followed or opened on its name alone (``lstat``): a symbolic link, a FIFO, a socket
+or a device is left aside with a note, or is the student's "not graded" reason when it was all
+they handed in; so are files over ``collect.MAX_FILE_BYTES``. A student whose files add up to
+more than ``collect.MAX_TOTAL_BYTES``, or whose zip entries were too large to unpack (a zip
+bomb), is not graded, and the rest of the class is.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
-import shutil
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..collect import SubmissionError
+from ..collect import MAX_FILE_BYTES, MAX_TOTAL_BYTES, SubmissionError, copy_regular, kind_of, read_chunks, size_text
 from ..registry import ExerciseInfo
 from . import unzip
+from .export import file_stem
 
 CODE_SUFFIXES = (".py", ".ipynb")
 SKIPPED_FOLDERS = (".ipynb_checkpoints", "__pycache__", ".git", ".venv", "venv", "node_modules")
@@ -47,6 +55,8 @@ class Student:
     source: str = ""  # the chosen file (or the folder) relative to SUBMISSIONS, for reports
     problem: str = ""
     sha256: str = ""  # of all files handed in: a change anywhere means grading again
+    left_aside: list[str] = field(default_factory=list)  # what is no regular file, or too large: one line each
+    refused: list[str] = field(default_factory=list)  # why some of the files could not be taken: not graded
 
 
 @dataclass
@@ -58,55 +68,92 @@ class Discovery:
     notes: list[str] = field(default_factory=list)
 
 
-def discover(submissions: Path, exercise: ExerciseInfo, workdir: Path) -> Discovery:
+def discover(submissions: Path, exercise: ExerciseInfo, workdir: Path, *,
+             limits: unzip.Limits = unzip.Limits()) -> Discovery:
     """Return the students in ``submissions`` (a folder or a .zip); unpack into ``workdir``.
 
-    Raises SubmissionError (a usage error) when ``submissions`` is neither.
+    ``limits`` bound what one zip entry and one student may unpack to. Raises SubmissionError
+    (a usage error) when ``submissions`` is neither a folder nor a zip, or the zip as a whole
+    cannot be unpacked.
     """
     notes: list[str] = []
+    found: dict[str, Student] = {}
     if submissions.is_file() and submissions.suffix.lower() == ".zip":
         target = workdir / "unpacked"
         target.mkdir(parents=True, exist_ok=True)
+        refused: dict[tuple[str, ...], str] = {}
         try:
-            notes += [f"left out of {submissions.name}: {line}" for line in unzip.extract(submissions, target)]
+            skipped = unzip.extract(submissions, target, limits=limits, group=_group, refused=refused)
         except unzip.UnzipError as e:
             raise SubmissionError(str(e)) from None
         root = unzip.single_folder(target, stop=lambda p: bool(MOODLE_FOLDER.match(p.name)))
+        _refused_in_zip(refused, root.relative_to(target).parts, submissions.name, found, notes)
+        notes += [f"left out of {submissions.name}: {line}" for line in skipped]
     elif submissions.is_dir():
         root = submissions
     else:
         raise SubmissionError(f"no folder or .zip of submissions at {submissions}")
-    found: dict[str, Student] = {}
-    staged: dict[str, list[tuple[str, Path]]] = {}  # Moodle's flat files, renamed back
+    flat: dict[str, list[tuple[str, Path]]] = {}  # Moodle's flat files, renamed back
     for entry in sorted(root.iterdir()):
         if unzip.is_junk(entry.name) or entry.name.startswith("."):
             continue
-        if entry.is_dir():
-            m = MOODLE_FOLDER.match(entry.name)
-            sid, name = (m["id"], m["name"]) if m else (entry.name, "")
-            if m and m["plugin"] != "file":
-                found.setdefault(sid, Student(sid, name, source=entry.name))  # online text only: no file
-                continue
-            student = found.setdefault(sid, Student(sid, name, source=entry.name))
-            student.files += _files_in(entry)
+        mode = entry.lstat().st_mode
+        key = student_key(entry.name, folder=stat.S_ISDIR(mode))
+        odd = "" if stat.S_ISDIR(mode) or stat.S_ISREG(mode) else f"{entry.name} is {kind_of(mode)}, not a regular file"
+        if key is None:
+            notes.append(f"left aside: {odd}" if odd else f"not a submission, left aside: {entry.name}")
+            continue
+        student = found.setdefault(key[0], Student(key[0], key[1], source=entry.name))
+        if odd:
+            student.left_aside.append(odd)
+        elif stat.S_ISDIR(mode):
+            if (m := MOODLE_FOLDER.match(entry.name)) and m["plugin"] != "file":
+                continue  # online text only: no file
+            _add_files(student, entry)
         elif m := MOODLE_FILE.match(entry.name):
-            found.setdefault(m["id"], Student(m["id"], m["name"], source=entry.name))
             if m["plugin"] == "file":  # online text is no code
-                staged.setdefault(m["id"], []).append((m["file"], entry))
-        elif entry.suffix.lower() in CODE_SUFFIXES + (".zip",):
-            found.setdefault(entry.stem, Student(entry.stem, source=entry.name)).files.append(entry)
+                flat.setdefault(student.id, []).append((m["file"], entry))
         else:
-            notes.append(f"not a submission, left aside: {entry.name}")
-    for sid, pairs in staged.items():
-        folder = _student_dir(workdir, sid)
-        for original, path in pairs:
-            shutil.copyfile(path, folder / original)
-        found[sid].files += _files_in(folder)
+            _add_files(student, entry)
+    for sid, pairs in flat.items():
+        _copy_renamed(found[sid], pairs, _student_dir(workdir, sid))
     students = [found[sid] for sid in sorted(found, key=_natural)]
     for student in students:
-        _unpack_handed_in_zips(student, workdir, notes)
+        _unpack_handed_in_zips(student, workdir, limits)
         _choose(student, exercise, root)
+        notes += [f"{student.id}: left aside {line}" for line in student.left_aside if line not in student.problem]
     return Discovery(root, students, notes)
+
+
+def student_key(name: str, *, folder: bool) -> tuple[str, str] | None:
+    """The student id and name (Moodle's) that an entry of the submissions folder belongs to,
+    or None when it is nobody's submission (a stray PDF beside the students)."""
+    if folder and (m := MOODLE_FOLDER.match(name)):
+        return m["id"], m["name"]
+    if m := MOODLE_FILE.match(name):
+        return m["id"], m["name"]
+    if folder or Path(name).suffix.lower() in CODE_SUFFIXES + (".zip",):
+        return (name if folder else Path(name).stem), ""
+    return None
+
+
+def _group(parts: tuple[str, ...]) -> str:
+    """Whose a zip entry is (its path below the class's folder): one unpacking budget per student."""
+    key = student_key(parts[0], folder=len(parts) > 1)
+    return key[0] if key else parts[0]
+
+
+def _refused_in_zip(refused: dict[tuple[str, ...], str], root: tuple[str, ...], archive: str,
+                    found: dict[str, Student], notes: list[str]) -> None:
+    """Make each student with a refused zip entry a student who is not graded, with the reason."""
+    for parts, why in refused.items():
+        rel = parts[len(root):] if parts[:len(root)] == root else ()
+        key = student_key(rel[0], folder=len(rel) > 1) if rel else None
+        if key is None:
+            notes.append(f"left out of {archive}: {'/'.join(parts)}: {why}")
+            continue
+        student = found.setdefault(key[0], Student(key[0], key[1], source=rel[0]))
+        student.refused.append(f"{'/'.join(rel[1:]) or rel[0]} in {archive} {why}")
 
 
 def _natural(text: str):
@@ -114,36 +161,74 @@ def _natural(text: str):
 
 
 def _student_dir(workdir: Path, sid: str) -> Path:
-    folder = workdir / "students" / re.sub(r"[^\w.-]", "_", sid)
+    folder = workdir / "students" / file_stem(sid)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 
-def _files_in(folder: Path) -> list[Path]:
-    out = []
-    for path in sorted(folder.rglob("*")):
-        rel = path.relative_to(folder).parts
-        if any(p in SKIPPED_FOLDERS or unzip.is_junk(p) or p.startswith(".") for p in rel):
-            continue
-        if path.is_file() and not path.is_symlink():
-            out.append(path)
-    return out
+def _skipped(name: str) -> bool:
+    return name in SKIPPED_FOLDERS or unzip.is_junk(name) or name.startswith(".")
 
 
-def _unpack_handed_in_zips(student: Student, workdir: Path, notes: list[str]) -> None:
-    """A student who zipped their work: unpack it when no code file lies outside the zip."""
+def _add_files(student: Student, top: Path) -> None:
+    """Add the regular files at or under ``top`` to ``student.files``, looking at each with
+    ``lstat`` (no link is followed, no FIFO opened); everything else goes to ``left_aside``."""
+    stack = [top]
+    while stack:
+        path = stack.pop()
+        mode, size = (info := path.lstat()).st_mode, info.st_size
+        shown = path.name if path == top else path.relative_to(top.parent).as_posix()
+        if stat.S_ISDIR(mode):
+            with os.scandir(path) as entries:
+                stack += sorted((path / e.name for e in entries if not _skipped(e.name)), reverse=True)
+        elif not stat.S_ISREG(mode):
+            student.left_aside.append(f"{shown} is {kind_of(mode)}, not a regular file")
+        elif size > MAX_FILE_BYTES:
+            student.left_aside.append(f"{shown} is {size_text(size)}, more than the {size_text(MAX_FILE_BYTES)} "
+                                      "a file may have")
+        else:
+            student.files.append(path)
+
+
+def _copy_renamed(student: Student, pairs: list[tuple[str, Path]], folder: Path) -> None:
+    """Copy Moodle's flat files (``…_assignsubmission_file_exercise03.py``) back to their own names."""
+    for original, path in pairs:
+        try:
+            copy_regular(path, folder / original, MAX_FILE_BYTES)
+        except SubmissionError as e:
+            student.left_aside.append(str(e))
+        except FileExistsError:
+            student.left_aside.append(f"{original}: a second file of that name")
+    _add_files(student, folder)
+
+
+def _unpack_handed_in_zips(student: Student, workdir: Path, limits: unzip.Limits) -> None:
+    """A student who zipped their work: unpack it when no code file lies outside the zip.
+
+    The zips together may unpack to what one student may hand in; what is refused (a zip bomb)
+    makes the student not graded.
+    """
     zips = [f for f in student.files if f.suffix.lower() == ".zip"]
     if not zips or any(f.suffix.lower() in CODE_SUFFIXES for f in student.files):
         return
     folder = _student_dir(workdir, student.id) / "unzipped"
     for z in zips:
+        refused: dict[tuple[str, ...], str] = {}
+        room = limits.student_bytes - _tree_size(folder)
         try:
-            skipped = unzip.extract(z, folder / z.stem, max_bytes=unzip.MAX_BYTES // 8)
+            skipped = unzip.extract(z, folder / z.stem, max_bytes=room, limits=limits, refused=refused)
         except unzip.UnzipError as e:
-            notes.append(f"{student.id}: {e}")
+            student.refused.append(str(e))
             continue
-        notes += [f"{student.id}: left out of {z.name}: {line}" for line in skipped]
-    student.files = [f for f in student.files if f not in zips] + _files_in(folder)
+        student.refused += [f"{'/'.join(parts)} in {z.name} {why}" for parts, why in refused.items()]
+        student.left_aside += [f"{line} (left out of {z.name})" for line in skipped]
+    student.files = [f for f in student.files if f not in zips]
+    _add_files(student, folder)
+
+
+def _tree_size(folder: Path) -> int:
+    """The bytes of the regular files under ``folder`` (links not followed)."""
+    return sum(os.lstat(os.path.join(top, name)).st_size for top, _, names in os.walk(folder) for name in names)
 
 
 def exercise_rank(path: Path, exercise: ExerciseInfo) -> int:
@@ -162,11 +247,23 @@ def exercise_rank(path: Path, exercise: ExerciseInfo) -> int:
 
 
 def _choose(student: Student, exercise: ExerciseInfo, root: Path) -> None:
-    student.sha256 = files_digest(student.files)
+    total = sum(f.lstat().st_size for f in student.files)
+    if total > MAX_TOTAL_BYTES:
+        student.refused.append(f"the files handed in add up to {size_text(total)}, more than the "
+                               f"{size_text(MAX_TOTAL_BYTES)} one student may hand in")
+    try:
+        student.sha256 = files_digest(student.files) if not student.refused else ""
+    except SubmissionError as e:  # a file was swapped for a link or a FIFO since it was looked at
+        student.refused.append(str(e))
     candidates = [f for f in student.files if f.suffix.lower() in CODE_SUFFIXES]
+    if student.refused:
+        more = f" (and {len(student.refused) - 1} more)" if len(student.refused) > 1 else ""
+        student.problem = student.refused[0] + more
+        return
     if not candidates:
         others = ", ".join(f.name for f in student.files[:5]) or "nothing"
-        student.problem = f"no .py or .ipynb file handed in (found: {others})"
+        student.problem = "; ".join(student.left_aside) if student.left_aside and not student.files else \
+            f"no .py or .ipynb file handed in (found: {others})"
         return
     best = min(exercise_rank(f, exercise) for f in candidates)
     chosen = [f for f in candidates if exercise_rank(f, exercise) == best]
@@ -189,14 +286,14 @@ def files_digest(files: list[Path]) -> str:
     """Return the sha256 over the names and contents of ``files``.
 
     Names without their folders: where a run unpacked or staged the files must not matter.
+    Each is read as a regular file of at most MAX_FILE_BYTES (SubmissionError otherwise).
     """
     if not files:
         return ""
     entries = []
     for path in files:
         inner = hashlib.sha256()
-        with open(path, "rb") as f:
-            while chunk := f.read(1 << 20):
-                inner.update(chunk)
+        for chunk in read_chunks(path, MAX_FILE_BYTES):
+            inner.update(chunk)
         entries.append(f"{path.name}\0{inner.hexdigest()}\n")
     return hashlib.sha256("".join(sorted(entries)).encode()).hexdigest()

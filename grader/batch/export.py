@@ -14,12 +14,14 @@ Only the gradebook is read, never the submissions: after a change to the reports
 from __future__ import annotations
 
 import csv
+import hashlib
 import html
 import io
 import json
 import multiprocessing
 import re
 import threading
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -28,10 +30,11 @@ from rich.text import Text
 
 from ..report import console as console_report
 from ..report import render_text
-from ..report.fmt import points
+from ..report.fmt import clip, points
 from .gradebook import Row
 from .summary import LABELS, ClassSummary, markdown
 
+MAX_STEM_BYTES = 100  # of a student's file name before its hash (file systems allow 255)
 HTML_PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -49,9 +52,27 @@ body {{ color: {foreground}; background-color: {background}; }}
 """
 
 
-def file_stem(student: str) -> str:
-    """A student id as a file name (ids come from folder names: keep them readable)."""
-    return re.sub(r"[^\w.@+-]", "_", student).strip(".") or "_"
+def file_stem(student: str, *, hashed: bool = False) -> str:
+    """A student id as a file name, one per id: "anna maria" and "anna_maria" get a file each.
+
+    Ids come from folder names: an id that is a fine, short file name already is kept as it
+    is (unless ``hashed``); any other is made one (``anna_maria``) and followed by ``~`` and a
+    short hash of the exact id (``anna_maria~dfa29cee``). No kept id has a ``~``, so no two ids
+    share a file name.
+    """
+    stem = re.sub(r"[^\w.@+-]", "_", student).strip(".")
+    if stem and stem == student and len(stem.encode()) <= MAX_STEM_BYTES and not hashed:
+        return stem
+    short = stem.encode()[:MAX_STEM_BYTES].decode("utf-8", "ignore") or "_"
+    return f"{short}~{hashlib.sha256(student.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+
+
+def file_stems(students: list[str]) -> dict[str, str]:
+    """``file_stem`` of each id, where ids that differ only in case (``Anna``, ``anna``: one file
+    on macOS and Windows) are all hashed."""
+    plain = {student: file_stem(student) for student in students}
+    folded = Counter(stem.casefold() for stem in plain.values())
+    return {s: file_stem(s, hashed=True) if folded[stem.casefold()] > 1 else stem for s, stem in plain.items()}
 
 
 def write_all(rows: list[Row], summary: ClassSummary, folder: Path, *, workers: int = 1) -> list[Path]:
@@ -62,24 +83,29 @@ def write_all(rows: list[Row], summary: ClassSummary, folder: Path, *, workers: 
     """
     folder.mkdir(parents=True, exist_ok=True)
     written = [write_csv(rows, folder / "grades.csv")]
+    stems = file_stems([row.student for row in rows])
     parts = min(workers, len(rows) // 20) if threading.active_count() == 1 else 1  # fork only a lone thread
     if parts > 1:
         size = -(-len(rows) // parts)
         chunks = [rows[i:i + size] for i in range(0, len(rows), size)]
         with ProcessPoolExecutor(len(chunks), mp_context=multiprocessing.get_context("fork")) as pool:
-            for files in pool.map(write_feedback, chunks, [folder] * len(chunks)):
+            for files in pool.map(write_feedback, chunks, [folder] * len(chunks), [stems] * len(chunks)):
                 written += files
     else:
-        written += write_feedback(rows, folder)
+        written += write_feedback(rows, folder, stems)
     written.append(_write(folder / "summary.md", markdown(summary)))
     return written
 
 
-def write_feedback(rows: list[Row], folder: Path) -> list[Path]:
-    """Write each student's Markdown and HTML feedback and Gradescope results; return the files."""
+def write_feedback(rows: list[Row], folder: Path, stems: dict[str, str] | None = None) -> list[Path]:
+    """Write each student's Markdown and HTML feedback and Gradescope results; return the files.
+
+    ``stems`` names each student's files (``file_stems`` of the whole class: made from ``rows`` if not given).
+    """
+    stems = stems or file_stems([row.student for row in rows])
     written = []
     for row in rows:
-        stem = file_stem(row.student)
+        stem = stems[row.student]
         written += [_write(folder / "feedback" / f"{stem}.md", feedback_markdown(row)),
                     _write(folder / "feedback" / f"{stem}.html", feedback_html(row)),
                     _write(folder / "gradescope" / stem / "results.json", gradescope_json(row))]
@@ -112,7 +138,7 @@ def write_csv(rows: list[Row], path: Path) -> Path:
             got = {c["name"]: c["score"] for c in (row.result or {}).get("checks", [])}
             out.writerow([row.student, row.name, row.status, points(row.score), points(row.max_score),
                           *[points(got[c]) if c in got else "" for c in columns], row.file,
-                          " ".join(row.message.split())])
+                          " ".join(clip(row.message).split())])
     return path
 
 
@@ -145,4 +171,4 @@ def gradescope_json(row: Row) -> str:
 
 
 def _not_graded(row: Row) -> str:
-    return f"{LABELS.get(row.status, row.status)}: {row.message}"
+    return f"{LABELS.get(row.status, row.status)}: {clip(row.message)}"

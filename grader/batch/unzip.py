@@ -3,18 +3,40 @@
 A class's zip comes from students and from a learning platform: names may try to climb out
 of the target folder (``../../.bashrc``, ``/etc/passwd``), entries may be symlinks, and a
 few kilobytes may inflate to terabytes. Every entry is checked before it is written, the
-bytes actually written are counted (the sizes in the zip's directory can lie), and only
-regular files and folders come out.
+bytes actually written are counted as they are written (the sizes in the zip's directory can
+lie), and only regular files and folders come out.
+
+Three sizes are bounded: one entry (its unpacked size, and its ratio to its packed size), one
+student's entries together, and the whole archive. An entry over the first two is left out
+and reported in ``refused``, so that a zip bomb in one student's folder makes that student
+"not graded" and the rest of the class is graded; only the whole archive's limit stops all.
 """
 
 from __future__ import annotations
 
+import os
 import stat
 import zipfile
+import zlib
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Callable
+
+from ..collect import MAX_FILE_BYTES, MAX_TOTAL_BYTES, size_text
 
 MAX_BYTES = 4 << 30  # unpacked size of a whole class (exercise11 has weights files)
 MAX_ENTRIES = 100_000
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one entry and one student's entries may unpack to (the archive's: ``extract``'s own)."""
+
+    entry_bytes: int = MAX_FILE_BYTES
+    ratio: float = 100.0  # unpacked / packed size: zeros pack 1000 to 1, code and notebooks 3 to 10
+    ratio_from: int = 1 << 20  # entries up to this size are never too packed
+    student_bytes: int = MAX_TOTAL_BYTES
 JUNK = ("__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini")
 
 
@@ -37,16 +59,27 @@ def safe_parts(name: str) -> tuple[str, ...] | None:
     return parts
 
 
-def extract(zip_path: Path, target: Path, *, max_bytes: int = MAX_BYTES, max_entries: int = MAX_ENTRIES) -> list[str]:
-    """Unpack ``zip_path`` into ``target``; return one line per entry that was left out."""
+def extract(zip_path: Path, target: Path, *, max_bytes: int = MAX_BYTES, max_entries: int = MAX_ENTRIES,
+            limits: Limits = Limits(), group: Callable[[tuple[str, ...]], str] = lambda parts: parts[0],
+            refused: dict[tuple[str, ...], str] | None = None) -> list[str]:
+    """Unpack ``zip_path`` into ``target``; return one line per entry that was left out.
+
+    Entries over ``limits`` are left out too: into ``refused`` (their path parts → why) when it
+    is given, else into the lines returned. ``group`` names the student an entry belongs to,
+    from its path parts below the folders all entries share. Raises UnzipError when the zip is
+    unreadable, has more than ``max_entries`` entries, or unpacks to more than ``max_bytes``:
+    never more is written.
+    """
     skipped: list[str] = []
-    written = 0
     root = target.resolve()
     try:
         with zipfile.ZipFile(zip_path) as zf:
             entries = zf.infolist()
             if len(entries) > max_entries:
                 raise UnzipError(f"{zip_path.name} has {len(entries):,} entries (at most {max_entries:,} are unpacked)")
+            common = _common_folders(entries)
+            written: dict[str, int] = {}  # per student
+            total = 0
             for info in entries:
                 parts = safe_parts(info.filename)
                 mode = info.external_attr >> 16
@@ -64,17 +97,74 @@ def extract(zip_path: Path, target: Path, *, max_bytes: int = MAX_BYTES, max_ent
                 if info.is_dir():
                     dest.mkdir(parents=True, exist_ok=True)
                     continue
+                who = group(parts[len(common):]) if len(parts) > len(common) else ""
+                budget = _Budget(zip_path, limits, info.compress_size, max_bytes, max_bytes - total,
+                                 limits.student_bytes - written.get(who, 0))
                 dest.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(info) as src, open(dest, "wb") as out:
-                    while chunk := src.read(1 << 20):
-                        written += len(chunk)
-                        if written > max_bytes:
-                            raise UnzipError(f"{zip_path.name} unpacks to more than {max_bytes >> 20:,} MiB — "
-                                             "refusing to fill the disk")
-                        out.write(chunk)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError) as e:
+                if why := _write(zf, info, dest, budget):
+                    if refused is not None:
+                        refused[parts] = why
+                    else:
+                        skipped.append(f"{info.filename}: {why}")
+                    continue
+                written[who] = written.get(who, 0) + budget.used
+                total += budget.used
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError,
+            zlib.error) as e:
         raise UnzipError(f"{zip_path.name} cannot be unpacked: {e}") from None
     return skipped
+
+
+def _common_folders(entries: list[zipfile.ZipInfo]) -> tuple[str, ...]:
+    """The folders every entry lies in (``class/`` in ``class.zip``): below them, a student each."""
+    folders = [parts if info.is_dir() else parts[:-1]
+               for info in entries if (parts := safe_parts(info.filename)) is not None]
+    return tuple(os.path.commonprefix(folders)) if folders else ()
+
+
+@dataclass
+class _Budget:
+    """How many bytes one entry may write, and which limit says so."""
+
+    zip_path: Path
+    limits: Limits
+    packed: int  # the entry's compressed size
+    max_bytes: int  # the archive's limit
+    archive_room: int
+    student_room: int
+    used: int = 0
+
+    def refusal(self, more: int) -> str:
+        """Why writing ``more`` bytes would break a limit ("" when it would not); raises for the archive's."""
+        size = self.used + more
+        if size > self.archive_room:
+            raise UnzipError(f"{self.zip_path.name} unpacks to more than {size_text(self.max_bytes)} — "
+                             "refusing to fill the disk")
+        if size > self.limits.entry_bytes:
+            return f"unpacks to more than {size_text(self.limits.entry_bytes)}, the most one file may have"
+        if size > max(self.limits.ratio_from, self.limits.ratio * self.packed):
+            return f"unpacks to more than {self.limits.ratio:g} times its packed size (a zip bomb?)"
+        if size > self.student_room:
+            return f"does not fit in the {size_text(self.limits.student_bytes)} one student's files may unpack to"
+        return ""
+
+
+def _write(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path, budget: _Budget) -> str:
+    """Stream one entry to ``dest`` within its budget; return why it was refused ("" if written).
+
+    The sizes in the zip's directory are not believed: what counts is what the decompressor
+    gives, chunk by chunk, before each chunk is written. A refused entry leaves no file.
+    """
+    why = ""
+    with zf.open(info) as src, open(dest, "wb") as out:
+        while chunk := src.read(CHUNK):
+            if why := budget.refusal(len(chunk)):
+                break
+            out.write(chunk)
+            budget.used += len(chunk)
+    if why:
+        dest.unlink()
+    return why
 
 
 def single_folder(root: Path, stop=lambda folder: False) -> Path:

@@ -5,6 +5,7 @@ import stat
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from grader.batch import unzip
@@ -189,3 +190,129 @@ def test_a_file_that_is_not_a_zip_is_a_usage_error(tmp_path, exercise03):
     (tmp_path / "class.zip").write_bytes(b"not a zip at all")
     with pytest.raises(SubmissionError, match="cannot be unpacked"):
         discover(tmp_path / "class.zip", exercise03, tmp_path / "work")
+
+
+# --------------------------------------------------------------------------- files that are no regular files
+
+
+def test_fifos_links_sockets_and_huge_files_in_the_class_folder_are_left_aside_and_never_opened(tmp_path, exercise03,
+                                                                                                  within):
+    subs, outside = tmp_path / "subs", tmp_path / "outside"
+    for folder in ("alice", "dave", "frank"):
+        (subs / folder).mkdir(parents=True)
+    outside.mkdir()
+    (outside / "exercise03.py").write_text("x = 1\n")
+    (subs / "alice" / "exercise03.py").write_text("x = 1\n")
+    os.mkfifo(subs / "bob.py")
+    os.symlink("/dev/zero", subs / "carol.py")
+    os.symlink("/dev/zero", subs / "dave" / "exercise03.py")
+    os.symlink(outside, subs / "erin")  # a folder that is a link
+    (subs / "frank" / "exercise03.py").write_text("x = 1\n")
+    os.symlink(outside / "exercise03.py", subs / "frank" / "weights.pt")
+    with open(subs / "frank" / "big.pt", "wb") as f:
+        f.truncate(100 << 20)  # sparse
+    os.symlink("/etc/passwd", subs / "grading-notes.txt")
+    with within(10):
+        found = discover(subs, exercise03, tmp_path / "work")
+    assert {s.id: s.problem for s in found.students} == {
+        "alice": "", "bob": "bob.py is a named pipe (FIFO), not a regular file",
+        "carol": "carol.py is a symbolic link, not a regular file",
+        "dave": "dave/exercise03.py is a symbolic link, not a regular file", "frank": ""}
+    frank = found.students[-1]
+    assert [f.name for f in frank.files] == ["exercise03.py"]
+    assert found.notes == ["left aside: erin is a symbolic link, not a regular file",
+                           "left aside: grading-notes.txt is a symbolic link, not a regular file",
+                           "frank: left aside frank/big.pt is 100 MB, more than the 64 MB a file may have",
+                           "frank: left aside frank/weights.pt is a symbolic link, not a regular file"]
+
+
+def test_a_student_whose_files_add_up_to_more_than_256_mb_is_not_graded(tmp_path, exercise03):
+    alice = tmp_path / "subs" / "alice"
+    alice.mkdir(parents=True)
+    (alice / "exercise03.py").write_text("x = 1\n")
+    for i in range(5):
+        with open(alice / f"part{i}.bin", "wb") as f:
+            f.truncate(60 << 20)  # sparse: 300 MB that take no disk
+    (student,) = discover(tmp_path / "subs", exercise03, tmp_path / "work").students
+    assert student.problem == "the files handed in add up to 300 MB, more than the 256 MB one student may hand in"
+    assert student.file is None
+
+
+# --------------------------------------------------------------------------- zip bombs
+
+
+def _bomb(zf: zipfile.ZipFile, name: str, size: int = 200 << 20) -> None:
+    """Write ``size`` zeros as one entry: 200 MB pack to about 200 KB."""
+    info = zipfile.ZipInfo(name)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    with zf.open(info, "w", force_zip64=True) as out:
+        for _ in range(size // (1 << 20)):
+            out.write(bytes(1 << 20))
+
+
+def _zip_class(path: Path, files: dict[str, bytes], bombs: list[str]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+        for name in bombs:
+            _bomb(zf, name)
+    return path
+
+
+def _disk_use(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def test_a_zip_bomb_in_one_students_folder_makes_only_that_student_not_graded(tmp_path, exercise03):
+    archive = _zip_class(tmp_path / "class.zip", {
+        "class/alice/exercise03.py": b"x = 1\n", "class/bob/exercise03.py": b"x = 1\n",
+        "class/carol/exercise03.py": b"x = 1\n",
+        "class/Dan Brown_100003_assignsubmission_file_exercise03.py": b"x = 1\n"},
+        bombs=["class/bob/data.bin", "class/Dan Brown_100003_assignsubmission_file_data.bin"])
+    assert archive.stat().st_size < 1 << 20
+    found = discover(archive, exercise03, tmp_path / "work")
+    assert {s.id: s.problem for s in found.students} == {
+        "100003": "Dan Brown_100003_assignsubmission_file_data.bin in class.zip unpacks to more than 100 times its "
+                  "packed size (a zip bomb?)",
+        "alice": "", "bob": "data.bin in class.zip unpacks to more than 100 times its packed size (a zip bomb?)",
+        "carol": ""}
+    assert _disk_use(tmp_path / "work") < 100_000  # nothing of the bombs stays on disk
+    assert not (tmp_path / "work" / "unpacked" / "class" / "bob" / "data.bin").exists()
+
+
+@pytest.mark.parametrize("limits, says", [
+    (unzip.Limits(entry_bytes=300_000), "c.bin in class.zip unpacks to more than 300,000 bytes, the most one file "
+                                        "may have"),
+    (unzip.Limits(student_bytes=450_000), "c.bin in class.zip does not fit in the 450,000 bytes one student's files "
+                                          "may unpack to"),
+], ids=["one entry", "one student"])
+def test_entries_over_the_limits_per_entry_and_per_student_make_that_student_not_graded(tmp_path, exercise03,
+                                                                                        limits, says):
+    noise = np.random.default_rng(0).bytes(400_000)  # packs to its own size: no zip bomb
+    archive = _zip_class(tmp_path / "class.zip", {"class/alice/exercise03.py": b"x = 1\n",
+                                                  "class/alice/a.bin": noise[:100_000],
+                                                  "class/alice/c.bin": noise,
+                                                  "class/bob/exercise03.py": b"x = 1\n", "class/bob/c.bin": noise[:1]},
+                         bombs=[])
+    alice, bob = discover(archive, exercise03, tmp_path / "work", limits=limits).students
+    assert (alice.problem, bob.problem) == (says, "")
+
+
+def test_the_whole_archive_stops_only_at_its_own_limit_and_writes_no_more(tmp_path):
+    noise = np.random.default_rng(0).bytes(400_000)
+    archive = _zip_class(tmp_path / "class.zip", {f"class/s{i}/exercise03.py": noise for i in range(5)}, bombs=[])
+    with pytest.raises(unzip.UnzipError, match=r"^class\.zip unpacks to more than 1,000,000 bytes — refusing"):
+        unzip.extract(archive, tmp_path / "out", max_bytes=1_000_000)
+    assert _disk_use(tmp_path / "out") <= 1_000_000
+
+
+def test_a_zip_bomb_a_student_handed_in_makes_that_student_not_graded(tmp_path, exercise03):
+    for who in ("alice", "bob"):
+        (tmp_path / "subs" / who).mkdir(parents=True)
+    _zip_class(tmp_path / "subs" / "alice" / "abgabe.zip", {"abgabe/exercise03.py": b"x = 1\n"},
+               bombs=["abgabe/weights.pt"])
+    (tmp_path / "subs" / "bob" / "exercise03.py").write_text("x = 1\n")
+    alice, bob = discover(tmp_path / "subs", exercise03, tmp_path / "work").students
+    assert alice.problem == "abgabe/weights.pt in abgabe.zip unpacks to more than 100 times its packed size (a zip bomb?)"
+    assert bob.problem == "" and bob.file.name == "exercise03.py"
+    assert _disk_use(tmp_path / "work") < 100_000

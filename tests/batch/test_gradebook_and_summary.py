@@ -112,3 +112,24 @@ def test_every_export_is_written_for_every_student(tmp_path):
     names = {p.relative_to(tmp_path).as_posix() for p in files}
     assert {"grades.csv", "summary.md", "feedback/erin.md", "feedback/erin.html", "gradescope/erin/results.json"} <= names
     assert len(files) == 2 + 3 * len(rows)
+
+
+def test_ids_that_sanitize_alike_or_differ_only_in_case_get_files_of_their_own(tmp_path):
+    ids = ["anna maria", "anna_maria", "Anna", "anna", "Anna Schmidt_100001_assignsubmission_file_", "100001",
+           "../etc", "x" * 300]
+    rows = [_row(sid, _result({"a": float(i % 3)})) for i, sid in enumerate(ids)]
+    export.write_all(rows, summarize(rows, "exercise03"), tmp_path)
+    folders = sorted(p.name for p in (tmp_path / "gradescope").iterdir())
+    assert len(folders) == len(ids) and len({f.casefold() for f in folders}) == len(ids)
+    assert {"anna_maria", "100001", "anna_maria~dfa29cee", "Anna_Schmidt_100001_assignsubmission_file_~902b8706",
+            "_etc~f7f9121f"} <= set(folders)
+    assert all(len(f.encode()) <= 120 for f in folders)
+    for row in rows:  # each folder holds its own student's result
+        stem = export.file_stems(ids)[row.student]
+        assert json.loads((tmp_path / "gradescope" / stem / "results.json").read_text())["score"] == row.score
+        assert (tmp_path / "feedback" / f"{stem}.md").is_file()
+
+
+def test_a_file_stem_is_the_id_itself_when_it_is_a_fine_file_name():
+    assert [export.file_stem(s) for s in ("alice", "100001", "Zoë", "a.b@c+d-e")] == ["alice", "100001", "Zoë",
+                                                                                         "a.b@c+d-e"]
