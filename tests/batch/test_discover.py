@@ -195,8 +195,8 @@ def test_a_file_that_is_not_a_zip_is_a_usage_error(tmp_path, exercise03):
 # --------------------------------------------------------------------------- files that are no regular files
 
 
-def test_fifos_links_sockets_and_huge_files_in_the_class_folder_are_left_aside_and_never_opened(tmp_path, exercise03,
-                                                                                                  within):
+def test_fifos_links_and_huge_files_in_the_class_folder_are_left_aside_and_never_opened(tmp_path, exercise03,
+                                                                                       within):
     subs, outside = tmp_path / "subs", tmp_path / "outside"
     for folder in ("alice", "dave", "frank"):
         (subs / folder).mkdir(parents=True)
