@@ -63,8 +63,10 @@ def grade(exercise: str | registry.ExerciseInfo, submission: str | Path | Source
         fatal = f"your file has a syntax error, so nothing could be run — {syntax[0]}"
     else:
         notes += [f"{e} — this cell was skipped" for e in syntax]
+        _apply_limits(limits, dict(info.limits))  # before the worker starts: its memory limit is set at birth
         sub = Submission([c.to_wire() for c in source.cells], limits=limits, preload=info.preload,
-                         hidden=hidden_paths, sandbox=sandbox, stubs=stubs)
+                         hidden=hidden_paths, sandbox=sandbox, stubs=stubs, forbidden=info.forbidden,
+                         forbidden_why=_forbidden_why(info))
         sub.context = Context(submission=source.path, data_dir=Path(data_dir) if data_dir else None)
         sub.start()
     ex = registry.load(info)
@@ -133,6 +135,12 @@ def _settle_runtime() -> None:
     if torch is not None:
         torch.set_num_threads(1)
     gc.freeze()
+
+
+def _forbidden_why(info: registry.ExerciseInfo) -> str:
+    names = list(info.forbidden)
+    listed = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
+    return f"{info.id} is written by hand — {listed} cannot be used in it"
 
 
 def _apply_limits(limits: Limits, overrides: dict) -> None:

@@ -1,11 +1,13 @@
 """Start, talk to and kill the worker process that runs a submission.
 
-The worker is a fresh ``python -I`` running ``worker.py`` in its own session and process
-group, under resource limits (address space, CPU time, file size, processes). Where
-bubblewrap is installed it also gets no network, a private /tmp, its own pid namespace and
-no view of the grader's installation (reference, solutions, checks, tests); without it the
-worker's audit hook blocks the same files, processes and sockets from inside, and the
-report says the sandbox is reduced.
+The worker is a fresh ``python -I -S`` running ``worker.py`` in its own session and process
+group, under resource limits (address space, CPU time, file size, processes) and, loaded by
+itself before any student code runs, a seccomp filter (``seccomp.py``). With bubblewrap it
+also gets an allow-list view of the machine (``view_arguments``: the system's libraries and
+the interpreter read-only, a private size-limited /tmp, nothing else), its own pid, network,
+ipc and uts namespaces, and its own uid. That is the full sandbox (``isolation().real``),
+which official grading requires (``require_isolation``); without bubblewrap the worker's
+audit hook hides the grader's files from inside, a second line of defence only.
 
 Every request has a wall-clock deadline. A worker that misses it, dies, or garbles the
 channel is killed with its whole process group; the caller gets a ``WorkerLost`` subclass
@@ -250,7 +252,8 @@ def view_arguments(path: list[str], hidden: list[str], tmp_bytes: int) -> list[s
         args += ["--ro-bind-try", f, f]
     args += ["--dev", "/dev", "--proc", "/proc", "--perms", "01777", "--size", str(tmp_bytes), "--tmpfs", "/tmp"]
     made: set[str] = {"/", "/tmp", "/usr"}
-    for root in _python_roots(path):
+    roots = _python_roots(path)
+    for root in roots:
         parts = root.strip("/").split("/")
         for i in range(1, len(parts)):  # the folders above it, traversable by the worker's uid
             parent = "/" + "/".join(parts[:i])
@@ -259,7 +262,7 @@ def view_arguments(path: list[str], hidden: list[str], tmp_bytes: int) -> list[s
                 args += ["--perms", "0755", "--dir", parent]
         args += ["--ro-bind", root, root]
     for h in hidden:
-        if any(h.startswith(r + os.sep) for r in _python_roots(path)):
+        if any(h.startswith(r + os.sep) for r in roots):
             args += ["--tmpfs", h]
     return args
 
