@@ -24,7 +24,6 @@ imports nothing from the grader package); the grader imports it to ask ``availab
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import os
 
@@ -62,7 +61,9 @@ def _library():
     try:
         lib = ctypes.CDLL(name)
     except OSError:
-        found = ctypes.util.find_library("seccomp")
+        from ctypes.util import find_library  # slow (it may run ldconfig): only where the usual name fails
+
+        found = find_library("seccomp")
         if not found:
             return None
         try:
