@@ -31,3 +31,17 @@ def test_no_folder_of_the_grader_is_on_the_workers_search_path(grade_text, solut
              "    return np.maximum(x, 0)\n")
     result = grade_text(EX, solution_text(EX) + "\n" + probe, functions=["relu"])
     assert result.score == result.max_score > 0, [c.message for c in result.checks]
+
+
+def test_an_exercises_memory_limit_applies_from_the_workers_start(grade_text, solution_text):
+    """LIMITS are read before the worker starts: a 1 GiB exercise refuses a 1.5 GiB array (4 GiB by default)."""
+    import dataclasses
+
+    from grader import registry
+
+    info = dataclasses.replace(registry.find_exercise(EX), limits=(("memory", 1 << 30),))
+    text = solution_text(EX) + "\n\ndef relu(x):\n    import numpy as np\n    return float(np.ones(3 << 26).sum())\n"
+    result = grade_text(info, text, functions=["relu"])
+    relu = [c for c in result.checks if c.functions[0] == "relu"]
+    assert relu and all(c.score == 0 for c in relu)
+    assert "MemoryError" in relu[0].message or "memory" in relu[0].message.lower(), relu[0].message
