@@ -391,6 +391,46 @@ def test_labels_never_reach_the_worker_only_images_go_out_and_int64_predictions_
     assert all(p.dtype == np.int64 for p in predictions) and sum(len(p) for p in predictions) == 500
 
 
+def test_an_untrained_model_that_knows_the_label_order_or_looks_for_the_data_scores_no_accuracy_points(
+        grade11, exercise11_weights):
+    test = load_split("cifar10", "test", exercise11_weights.data_dir)
+    text = f"""
+import os
+import numpy as np
+import torch
+from torch import nn
+
+LABELS = {test.labels.tolist()!r}  # the public test split's labels, in the order it is stored
+DATA = {str(exercise11_weights.data_dir)!r}
+
+
+def preprocess(x):
+    return torch.as_tensor(np.asarray(x, dtype=np.float32))
+
+
+class Cheat(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(1))
+        self.seen = 0
+
+    def forward(self, x):
+        if os.path.exists(DATA):  # the dataset itself: labels by pixels
+            raise RuntimeError("found the data")
+        labels = LABELS[self.seen:self.seen + len(x)]
+        labels += [0] * (len(x) - len(labels))
+        self.seen = (self.seen + len(x)) % len(LABELS)
+        return self.scale * nn.functional.one_hot(torch.tensor(labels), 10).float()
+
+
+def build_model():
+    return Cheat()
+"""
+    result = grade11(text, files={"exercise11.safetensors": weights_of(text)})
+    accuracy = by_name(result)[ACCURACY]
+    assert accuracy.score == 0 and accuracy.details["accuracy"] < 0.3, accuracy.message
+
+
 def test_load_split_reads_only_the_test_batch_of_python_batches(exercise11_weights):
     (exercise11_weights.data_dir / "cifar-10-batches-py" / "data_batch_1").rename(
         exercise11_weights.data_dir / "data_batch_1.away")
