@@ -60,7 +60,8 @@ def grader_version(info: registry.ExerciseInfo) -> str:
     Editing any of them (or adding a hidden check) means grading again, without a release."""
     digest = hashlib.sha256()
     for module in (f"grader.checks.{info.id}", f"reference.{info.id}", "grader.engine", "grader.check",
-                   "grader.strategies", "grader.checks._random", "grader.checks._models"):
+                   "grader.strategies", "grader.checks._random", "grader.checks._models", "grader.sandbox.probes",
+                   "grader.sandbox.worker", "grader.sandbox.protocol"):
         spec = importlib.util.find_spec(module)
         if spec is not None and spec.origin and os.path.isfile(spec.origin):
             digest.update(Path(spec.origin).read_bytes())

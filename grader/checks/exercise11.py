@@ -133,9 +133,17 @@ def the_model_has_at_most_2_000_000_parameters(sub):
 
 @check(points=1, functions=("build_model",))
 def the_model_has_dropout_and_batchnorm_layers(sub):
-    """The model has at least one dropout layer (p > 0) and one batch normalization layer (its statistics in the weights file)."""
+    """The model has at least one dropout layer (p > 0, at work in train mode) and one batch normalization layer (its
+    statistics in the weights file)."""
     model, info = build(sub)
     info["batchnorms"] = file_structure(sub)["batchnorms"]
+    if info["dropouts"]:  # the model says so; its output in train mode must show it
+        try:
+            reply = sub.probe("train_mode_varies", model, (4, 3, 32, 32))
+        except StudentError:
+            reply = None
+        if not (isinstance(reply, dict) and reply.get("varies") is True):
+            info["dropouts"] = 0
     lacking = [name for name, count in (("no dropout layer (nn.Dropout with p > 0)", info["dropouts"]),
                                         ("no batch normalization layer (nn.BatchNorm2d or nn.BatchNorm1d)",
                                          info["batchnorms"])) if count == 0]

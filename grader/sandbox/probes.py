@@ -176,6 +176,27 @@ def predict(model, preprocess, images):
     return {"predictions": out.argmax(dim=1).to(torch.int64).numpy()}
 
 
+def train_mode_varies(model, shape):
+    """Return {"varies": bool}: do two forward passes on the same random input of ``shape``
+    differ in train mode (dropout at work)? The model's weights, buffers and mode are restored
+    afterwards (batchnorm updates its statistics in train mode)."""
+    import copy
+
+    import torch
+
+    state, was_training = copy.deepcopy(model.state_dict()), model.training
+    try:
+        model.train()
+        with torch.no_grad():
+            x = torch.rand(*shape, generator=torch.Generator().manual_seed(0))
+            first, second = model(x), model(x)
+        same = isinstance(first, torch.Tensor) and isinstance(second, torch.Tensor) and torch.equal(first, second)
+        return {"varies": not same}
+    finally:
+        model.load_state_dict(state)
+        model.train(was_training)
+
+
 PROBES = {
     "type_name": type_name,
     "module_info": module_info,
@@ -185,4 +206,5 @@ PROBES = {
     "load_weights": load_weights,
     "logits": logits,
     "predict": predict,
+    "train_mode_varies": train_mode_varies,
 }

@@ -299,7 +299,7 @@ def test_a_model_whose_methods_lie_about_its_structure_is_judged_by_its_weights_
                                                                                      mutate, tmp_path):
     text = mutate(solution_text(EX), "nn.Linear(2048, 500)", "nn.Linear(2048, 1000)")
     text = mutate(text, "nn.Linear(500, 300)", "nn.Linear(1000, 300)").replace(
-        "nn.BatchNorm2d", "(lambda c: nn.Identity())") + """
+        "nn.BatchNorm2d", "(lambda c: nn.Identity())").replace("nn.Dropout(0.3)", "nn.Identity()") + """
 
 class Liar(nn.Sequential):
     def parameters(self, recurse=True):
@@ -319,7 +319,8 @@ def build_model():
     result = grade11(text, files={"exercise11.safetensors": weights_of(text)}, data_dir=tmp_path)
     budget, layers = (by_name(result)[name] for name in FROM_THE_FILE)
     assert budget.score == 0 and "the model has 2,397,066 parameters" in budget.message, budget.message
-    assert layers.score == 0 and "no batch normalization layer" in layers.message, layers.message
+    assert layers.score == 0 and "no dropout layer" in layers.message, layers.message
+    assert "no batch normalization layer" in layers.message
 
 
 def test_a_preprocess_returning_numpy_gets_a_clear_message_in_every_check_that_uses_it(grade11, solution_text, mutate):
