@@ -60,16 +60,39 @@ def mutate():
     return apply
 
 
+def _snapshot(folder: str, test: str, index: int, result) -> None:
+    """Write a grading's JSON without timings to ``folder`` (``GRADER_SNAPSHOT_DIR``), named after
+    the test and the grading's number in it: two runs of the suite compare file by file
+    (``python tests/compare_snapshots.py BEFORE AFTER``), the proof that a refactoring changed
+    no verdict, message or counterexample."""
+    import hashlib
+    import json
+
+    data = result.to_dict()
+    data.pop("duration", None)
+    data.pop("grader_version", None)
+    for c in data.get("checks", []):
+        c.pop("duration", None)
+    name = hashlib.sha256(f"{test}#{index}".encode()).hexdigest()[:16]
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    (Path(folder) / f"{name}.json").write_text(json.dumps({"test": test, "index": index, "result": data},
+                                                         sort_keys=True, indent=1, default=str))
+
+
 @pytest.fixture
-def grade_text(tmp_path):
+def grade_text(tmp_path, request):
     """Return ``run(exercise, text, functions=None, files=None, **grade_kwargs) -> ExerciseResult``.
 
     ``functions`` restricts grading to the checks about those functions (fast mistake tests);
-    ``files`` ({name: bytes}) are handed in beside the file (exercise11's weights).
+    ``files`` ({name: bytes}) are handed in beside the file (exercise11's weights). With
+    ``GRADER_SNAPSHOT_DIR`` set, every result is also written there (``_snapshot``).
     """
+    import os
+
     from grader.engine import grade
 
     counter = iter(range(10_000))
+    snapshots = iter(range(10_000))
 
     def run(exercise: str, text: str, *, functions=None, suffix: str = ".py", files=None, **kwargs):
         folder = tmp_path / f"s{next(counter)}"
@@ -82,7 +105,10 @@ def grade_text(tmp_path):
         if functions is not None:
             wanted = set(functions)
             only = lambda spec: bool(wanted & set(spec.functions))  # noqa: E731
-        return grade(exercise, path, only=only, **kwargs)
+        result = grade(exercise, path, only=only, **kwargs)
+        if os.environ.get("GRADER_SNAPSHOT_DIR"):
+            _snapshot(os.environ["GRADER_SNAPSHOT_DIR"], request.node.nodeid, next(snapshots), result)
+        return result
 
     return run
 

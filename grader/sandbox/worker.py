@@ -1,17 +1,21 @@
 """The worker: the only process that runs student code.
 
 Started by ``grader.sandbox.process`` as ``python -I -S worker.py FD_IN FD_OUT CONFIG_JSON``, it
-takes the grader's module search path from the config (``-S`` skips the site module and the
-``.pth`` files it would run: a third of the start-up), sets its own resource limits, preloads the libraries the exercise needs, installs its guards
-(an audit hook that blocks starting processes, networking and reading the grader's files,
-and an import blocker), then answers requests on FD_IN with replies on FD_OUT until EOF.
+drops to its own uid when the grader runs as root, takes the grader's module search path from
+the config (``-S`` skips the site module and the ``.pth`` files it would run: a third of the
+start-up), sets its own resource limits, preloads the libraries the exercise needs, makes
+itself non-dumpable, loads the seccomp filter (``seccomp.py``: from here on the kernel refuses
+new processes, signals to others, sockets, ptrace), turns the libraries the exercise forbids
+into stand-ins that refuse any use, installs its in-process guards (an audit hook that blocks
+starting processes, networking and reading the grader's files, and an import blocker), then
+answers requests on FD_IN with replies on FD_OUT until EOF.
 
-It deliberately imports nothing from the ``grader`` package (only ``protocol.py`` by path),
-so that the sandbox can hide the whole installation from it. Everything it sends is plain
-data; the grader treats it as untrusted anyway, since student code shares this process and
-can tamper with anything here.
+It deliberately imports nothing from the ``grader`` package (only ``protocol.py``,
+``probes.py`` and ``seccomp.py``, by path), so that the sandbox can hide the whole
+installation from it. Everything it sends is plain data; the grader treats it as untrusted
+anyway, since student code shares this process and can tamper with anything here; the
+in-process guards are a second line of defence behind the sandbox and the filter.
 """
-
 import functools
 import importlib.util
 import json
@@ -360,12 +364,8 @@ class Worker:
 
     def load_probes(self):
         """Load the grader's inspection helpers (``probes.py``) before the guards go up."""
-        path = os.path.join(_here, "probes.py")
-        if os.path.exists(path):
-            spec = importlib.util.spec_from_file_location("_grader_probes", path)
-            mod = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(mod)
-            self.probes = dict(mod.PROBES)
+        if os.path.exists(os.path.join(_here, "probes.py")):
+            self.probes = dict(_load_by_path("_grader_probes", "probes.py").PROBES)
 
     def op_probe(self, msg, blobs):
         """Run one of the grader's inspection helpers on worker-side objects."""
