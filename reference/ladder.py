@@ -80,7 +80,7 @@ QUICK = dict(epochs=2, n_train=2_000, n_val=1_000, n_test=2_000, trees=10)
 
 def load_splits(data_dir, settings: Settings):
     """The course's splits of CIFAR-10 from ``data_dir`` (any format grader.data reads)."""
-    from grader.data.loaders import load
+    from grader.data import load
     from grader.data.splits import course_splits
 
     train, test = load("cifar10", data_dir)

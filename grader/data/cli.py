@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from .loaders import NAMES
+from .specs import NAMES
 
 _DATA_DIR = click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
                          help="Cache folder (default: $DLCOURSE_DATA, else the user cache folder).")

@@ -6,19 +6,7 @@ matches, so an interrupted or corrupt download (Ctrl-C, dropped connection, bad 
 never leaves a file that looks complete. Files already cached with the right checksum are
 not fetched again.
 
-Sources of the URLs and checksums:
-
-- CIFAR-10: https://www.cs.toronto.edu/~kriz/cifar.html (the "CIFAR-10 python version",
-  md5sum c58f30108f718f92721af3b95e74349a); same URL and md5 in torchvision's
-  ``torchvision/datasets/cifar.py`` (github.com/pytorch/vision).
-- MNIST: http://yann.lecun.com/exdb/mnist/ (canonical host, often refuses or times out)
-  and the mirror https://ossci-datasets.s3.amazonaws.com/mnist/ with the md5s listed by
-  torchvision's ``torchvision/datasets/mnist.py`` (``MNIST.mirrors`` / ``MNIST.resources``).
-  The t10k images md5 matches the file in the course's ../shared/data/mnist.
-- Fashion-MNIST: the table of files and md5s in github.com/zalandoresearch/fashion-mnist's
-  README (host http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/), the same in
-  torchvision's ``FashionMNIST.resources``; fallback: the same files in that repository's
-  data/fashion/ folder.
+The files, their URLs and checksums are in each dataset's spec (:mod:`grader.data.specs`).
 """
 
 from __future__ import annotations
@@ -29,14 +17,17 @@ import os
 import secrets
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from collections.abc import MutableMapping
+from dataclasses import replace
 from pathlib import Path
 
-from .loaders import NAMES
+from .catalog import locate
+from .loaders import DataError
+from .paths import ENV_VAR, dataset_folder, default_data_dir
+from .specs import DATASETS, DatasetSpec, Remote, spec_of
 
 __all__ = ["DownloadError", "Remote", "SOURCES", "ENV_VAR", "default_data_dir", "download", "md5_of", "cache_status"]
 
-ENV_VAR = "DLCOURSE_DATA"
 CHUNK = 1 << 16
 
 
@@ -44,57 +35,28 @@ class DownloadError(Exception):
     """A download failed (network, HTTP status, checksum); the message names the URL."""
 
 
-@dataclass(frozen=True)
-class Remote:
-    """One file of a dataset: its name, the base URLs to try in order, and its MD5."""
+class _Sources(MutableMapping):
+    """``SOURCES[name]``, a dataset's remote files, as a window on its spec rather than a second
+    list that could disagree with it: setting one (tests, a private mirror) replaces the spec's
+    ``remotes``, so that download and ``grade data info`` use it."""
 
-    filename: str
-    mirrors: tuple[str, ...]
-    md5: str
+    def __getitem__(self, name: str) -> tuple[Remote, ...]:
+        return DATASETS[name].remotes
 
-    def urls(self, base_url: str | None = None) -> list[str]:
-        bases = (base_url,) if base_url else self.mirrors
-        return [b.rstrip("/") + "/" + self.filename for b in bases]
+    def __setitem__(self, name: str, remotes) -> None:
+        DATASETS[name] = replace(DATASETS[name], remotes=tuple(remotes))
 
+    def __delitem__(self, name: str) -> None:
+        raise TypeError("a dataset is removed from grader.data.specs.DATASETS, not from SOURCES")
 
-_CIFAR = ("https://www.cs.toronto.edu/~kriz/",)
-_MNIST = ("http://yann.lecun.com/exdb/mnist/", "https://ossci-datasets.s3.amazonaws.com/mnist/")
-_FASHION = ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
-            "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/")
+    def __iter__(self):
+        return iter(DATASETS)
 
-SOURCES: dict[str, tuple[Remote, ...]] = {
-    "cifar10": (Remote("cifar-10-python.tar.gz", _CIFAR, "c58f30108f718f92721af3b95e74349a"),),
-    "mnist": (
-        Remote("train-images-idx3-ubyte.gz", _MNIST, "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
-        Remote("train-labels-idx1-ubyte.gz", _MNIST, "d53e105ee54ea40749a09fcbcd1e9432"),
-        Remote("t10k-images-idx3-ubyte.gz", _MNIST, "9fb629c4189551a2d022fa330f9573f3"),
-        Remote("t10k-labels-idx1-ubyte.gz", _MNIST, "ec29112dd5afa0611ce80d1b7f02629c"),
-    ),
-    "fashion-mnist": (
-        Remote("train-images-idx3-ubyte.gz", _FASHION, "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
-        Remote("train-labels-idx1-ubyte.gz", _FASHION, "25c81989df183df01b3e8a0aad5dffbe"),
-        Remote("t10k-images-idx3-ubyte.gz", _FASHION, "bef4ecab320f06d8554ea6380940ec79"),
-        Remote("t10k-labels-idx1-ubyte.gz", _FASHION, "bb300cfdad3c16e7a12a480ee83cd310"),
-    ),
-}
-assert set(SOURCES) == set(NAMES)
+    def __len__(self) -> int:
+        return len(DATASETS)
 
 
-def default_data_dir(data_dir=None) -> Path:
-    """The cache folder: ``data_dir`` (``--data-dir``) if given, else $DLCOURSE_DATA, else the
-    platform's user cache folder (``~/.cache/dlcourse-grader`` on Linux)."""
-    if data_dir:
-        return Path(data_dir).expanduser()
-    if os.environ.get(ENV_VAR):
-        return Path(os.environ[ENV_VAR]).expanduser()
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("dlcourse-grader", appauthor=False))
-
-
-def dataset_folder(name: str, data_dir) -> Path:
-    """Where ``download`` puts dataset ``name``: one subfolder per dataset."""
-    return Path(data_dir) / name
+SOURCES = _Sources()
 
 
 def md5_of(path) -> str:
@@ -116,27 +78,28 @@ def cache_status(data_dir) -> list[tuple[str, str]]:
 
     Presence only (no checksums: that would read 200 MB); ``download`` verifies what it keeps.
     """
-    from .loaders import locate
+    return [(spec.name, _status(spec, data_dir)) for spec in DATASETS.values()]
 
-    rows = []
-    for name in NAMES:
-        folder = dataset_folder(name, data_dir)
-        found = locate(name, data_dir)
-        present = [r for r in SOURCES[name] if (folder / r.filename).is_file()]
-        if found is not None:
-            files = [found] if found.is_file() else [p for p in found.iterdir() if p.is_file()]
-            size = sum(p.stat().st_size for p in files)
-            status = f"cached: {found} ({size / 1e6:.1f} MB)"
-        elif present:
-            status = (f"incomplete: {len(present)} of {len(SOURCES[name])} files in {folder} — "
-                      f"run `grade data download {name}`")
-        else:
-            status = f"not downloaded — run `grade data download {name}`"
-        leftovers = list(folder.glob(".*.part")) if folder.is_dir() else []
-        if leftovers:
-            status += f"; {len(leftovers)} leftover partial download(s) (safe to delete): {leftovers[0]}"
-        rows.append((name, status))
-    return rows
+
+def _status(spec: DatasetSpec, data_dir) -> str:
+    """Cached (where, how large), partly downloaded, or absent; and any leftover partial downloads."""
+    name = spec.name
+    folder = dataset_folder(name, data_dir)
+    found = locate(name, data_dir)
+    present = [r for r in spec.remotes if (folder / r.filename).is_file()]
+    if found is not None:
+        files = [found] if found.is_file() else [p for p in found.iterdir() if p.is_file()]
+        size = sum(p.stat().st_size for p in files)
+        status = f"cached: {found} ({size / 1e6:.1f} MB)"
+    elif present:
+        status = (f"incomplete: {len(present)} of {len(spec.remotes)} files in {folder} — "
+                  f"run `grade data download {name}`")
+    else:
+        status = f"not downloaded — run `grade data download {name}`"
+    leftovers = list(folder.glob(".*.part")) if folder.is_dir() else []
+    if leftovers:
+        status += f"; {len(leftovers)} leftover partial download(s) (safe to delete): {leftovers[0]}"
+    return status
 
 
 def _progress_bar():
@@ -204,14 +167,16 @@ def download(name: str, data_dir=None, *, base_url: str | None = None, progress:
     tests and private mirrors). Files already there with the right checksum are kept, others
     are fetched again. Returns the dataset's folder.
     """
-    if name not in SOURCES:
-        raise DownloadError(f"unknown dataset {name!r} (known: {', '.join(SOURCES)})")
+    try:
+        spec = spec_of(name)
+    except DataError as e:
+        raise DownloadError(str(e)) from None
     folder = dataset_folder(name, default_data_dir(data_dir))
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise DownloadError(f"cannot create the data folder {folder}: {e.strerror or e}") from None
-    missing = [r for r in SOURCES[name] if not _is_verified(folder / r.filename, r.md5)]
+    missing = [r for r in spec.remotes if not _is_verified(folder / r.filename, r.md5)]
     if not missing:
         return folder
     bar = _progress_bar() if progress else None

@@ -9,6 +9,9 @@ Three formats, each read straight from what users download or are given:
 Everything comes back as a :class:`Dataset`: images uint8 ``(N, C, H, W)``, labels int64,
 class names. A file that is corrupt, truncated or not in the expected format raises
 :class:`DataError` naming the file, never a bare traceback from pickle, zlib or Pillow.
+
+Which dataset comes in which format, and where it lies in a data folder, is said by its spec
+(:mod:`grader.data.specs`); loading by name is :mod:`grader.data.catalog`.
 """
 
 from __future__ import annotations
@@ -25,16 +28,9 @@ from typing import Callable, Iterator, NamedTuple
 
 import numpy as np
 
-__all__ = [
-    "DataError", "Dataset", "TrainTest", "NAMES", "load_cifar10_batches", "load_image_folder",
-    "load_idx", "locate", "load", "load_split",
-]
+__all__ = ["DataError", "Dataset", "TrainTest", "load_cifar10_batches", "load_image_folder", "load_idx"]
 
-NAMES = ("cifar10", "mnist", "fashion-mnist")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
-MNIST_CLASSES = [str(d) for d in range(10)]
-FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 
 
 class DataError(Exception):
@@ -441,87 +437,3 @@ def load_idx(images_path, labels_path, classes: list[str] | None = None) -> Data
     elif labels.size and labels.max() >= len(classes):
         raise DataError(f"{labels_path}: label {labels.max()} is out of range for {len(classes)} classes")
     return Dataset(images[:, None].copy(), labels, list(classes))
-
-
-# --------------------------------------------------------------------------- the cache folder
-
-def _idx_file(folder: Path, stem: str) -> Path | None:
-    for candidate in (folder / f"{stem}.gz", folder / stem):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def _idx_files(folder: Path) -> dict[str, Path] | None:
-    stems = {"train_images": "train-images-idx3-ubyte", "train_labels": "train-labels-idx1-ubyte",
-             "test_images": "t10k-images-idx3-ubyte", "test_labels": "t10k-labels-idx1-ubyte"}
-    found = {key: _idx_file(folder, stem) for key, stem in stems.items()}
-    return found if all(found.values()) else None
-
-
-def locate(name: str, data_dir) -> Path | None:
-    """Where dataset ``name`` is in ``data_dir``, or None.
-
-    Looks where ``grade data download`` puts it (``DIR/cifar10/cifar-10-python.tar.gz``,
-    ``DIR/mnist/*.gz``, ``DIR/fashion-mnist/*.gz``), and where users who fetched it by hand
-    put it: ``cifar-10-batches-py`` or the tar.gz in either folder, or ``DIR/cifar10-jpg.zip``
-    (the course's JPEG copy).
-    """
-    root = Path(data_dir)
-    if name == "cifar10":
-        for candidate in (root / "cifar10" / CIFAR_FOLDER, root / CIFAR_FOLDER, root / "cifar10" / CIFAR_ARCHIVE,
-                          root / CIFAR_ARCHIVE, root / "cifar10-jpg.zip"):
-            if candidate.exists():
-                return candidate
-        return None
-    if name in ("mnist", "fashion-mnist"):
-        folder = root / name
-        return folder if _idx_files(folder) else None
-    raise DataError(f"unknown dataset {name!r} (known: {', '.join(NAMES)})")
-
-
-def load(name: str, data_dir=None) -> TrainTest:
-    """Dataset ``name`` (cifar10, mnist, fashion-mnist) from the cache folder: ``train, test = load("cifar10")``.
-
-    ``data_dir`` defaults to :func:`grader.data.download.default_data_dir` (env DLCOURSE_DATA,
-    else the user cache folder).
-    """
-    where = _find(name, data_dir)
-    if name == "cifar10":
-        if where.suffix == ".zip":
-            return TrainTest(load_image_folder(where, "train"), load_image_folder(where, "test"))
-        return load_cifar10_batches(where)
-    files = _idx_files(where)
-    classes = MNIST_CLASSES if name == "mnist" else FASHION_MNIST_CLASSES
-    return TrainTest(load_idx(files["train_images"], files["train_labels"], classes),
-                     load_idx(files["test_images"], files["test_labels"], classes))
-
-
-def load_split(name: str, split: str, data_dir=None) -> Dataset:
-    """One split ("train" or "test") of dataset ``name``, reading only that split's files.
-
-    Grading needs the test images alone: from the course's JPEG zip that is 10,000 images
-    to decode (about 2 s) instead of 60,000.
-    """
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    where = _find(name, data_dir)
-    if name == "cifar10":
-        if where.suffix == ".zip":
-            return load_image_folder(where, split)
-        return _cifar10_test_batch(where) if split == "test" else load_cifar10_batches(where).train
-    files = _idx_files(where)
-    classes = MNIST_CLASSES if name == "mnist" else FASHION_MNIST_CLASSES
-    return load_idx(files[f"{split}_images"], files[f"{split}_labels"], classes)
-
-
-def _find(name: str, data_dir) -> Path:
-    """Where dataset ``name`` is in ``data_dir`` (default: the cache folder); DataError if absent."""
-    if data_dir is None:
-        from .download import default_data_dir
-
-        data_dir = default_data_dir()
-    where = locate(name, data_dir)
-    if where is None:
-        raise DataError(f"{name} not found in {data_dir} — run `grade data download {name}`")
-    return where
