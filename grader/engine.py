@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__, registry, static
-from .check import CheckSpec, Context, Exercise, Mismatch, Mistake, Verdict
+from .kit.check import CheckSpec, Context, Exercise, Mistake, Verdict
+from .kit.expect import Mismatch
 from .collect import Source, staged
 from .report.fmt import show, show_call
 from .results import CheckResult, Counterexample, Diagnosis, ExerciseResult

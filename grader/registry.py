@@ -16,7 +16,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from .check import CheckSpec, Exercise
+from .kit.check import CheckSpec, Exercise
 
 CHECKS_DIR = Path(__file__).resolve().parent / "checks"
 
@@ -99,11 +99,19 @@ def find_exercise(name: str) -> ExerciseInfo:
     raise UnknownExercise(f"unknown exercise '{name}' (known: {known}) — `grade list` shows them all")
 
 
+def defined_in(obj, module) -> bool:
+    """Is ``obj`` defined in ``module`` (not imported from another checks module, whose checks
+    would otherwise silently count twice)?"""
+    fn = getattr(obj, "__grader_check__").fn
+    inner = getattr(getattr(fn, "hypothesis", None), "inner_test", fn)
+    return getattr(inner, "__module__", None) == module.__name__
+
+
 def load(info: ExerciseInfo) -> Exercise:
     """Import the exercise's checks module and return its ``Exercise``."""
     module = importlib.import_module(f"grader.checks.{info.id}")
     checks: list[CheckSpec] = [obj.__grader_check__ for obj in vars(module).values()
-                               if hasattr(obj, "__grader_check__")]
+                               if hasattr(obj, "__grader_check__") and defined_in(obj, module)]
     return Exercise(
         id=info.id, title=getattr(module, "TITLE", info.id), checks=checks,
         mistakes=list(getattr(module, "MISTAKES", [])), rules=dict(getattr(module, "RULES", {})),

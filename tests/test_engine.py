@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from grader import engine, registry
-from grader.check import Context
+from grader.kit import Context
 from grader.collect import read_submission
 from grader.sandbox.process import Limits
 from grader.sandbox.proxy import Submission

@@ -13,11 +13,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from hypothesis import given
-from hypothesis import strategies as st
 
-from grader.check import Mismatch, Mistake, check, expect, expect_array, expect_float, type_name
-from grader.strategies import float_arrays, sides
+from grader.kit import (
+    check, expect, expect_array, expect_float, float_arrays, given, Mismatch, Mistake, sides, st, type_name)
+
 from reference import exercise01 as ref
 
 TITLE = "Softmax and cross-entropy"

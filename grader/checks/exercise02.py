@@ -4,7 +4,7 @@ The oracle is ``reference.exercise02`` (torch for the model, numpy otherwise). `
 returns an ``nn.Module``, which stays in the worker as a ``Handle``: the checks inspect it
 with the worker-side probes ``module_info``, ``forward``, ``set_linear_weights`` and
 ``permute_first_linear`` (``grader/sandbox/probes.py``) and validate what they return
-(``grader/checks/_models.py``).
+(``grader/kit/models.py``).
 
 Models are small (≤ 64 inputs, hidden sizes ≤ 32; the course's 784-500-50-10 once) and
 examples few, so that ``grade exercise02`` stays fast although both processes import torch.
@@ -22,14 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from hypothesis import given
-from hypothesis import strategies as st
+from grader.kit import (
+    check, expect, expect_array, expect_int, expect_module, float_arrays, given, Handle, Mismatch, Mistake,
+    model_output, st, StudentError, type_name)
 
-from grader.check import Mismatch, Mistake, check, expect, expect_array, expect_int, type_name
-from grader.checks._models import expect_module, model_output
-from grader.sandbox.protocol import Handle
-from grader.sandbox.proxy import StudentError
-from grader.strategies import float_arrays
 from reference import exercise02 as ref
 
 TITLE = "Fully connected networks"

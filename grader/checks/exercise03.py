@@ -9,11 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from hypothesis import given
-from hypothesis import strategies as st
 
-from grader.check import Mistake, check, expect, expect_array, expect_int
-from grader.strategies import float_arrays, sides, small_floats
+from grader.kit import check, expect, expect_array, expect_int, float_arrays, given, Mistake, sides, small_floats, st
+
 from reference import exercise03 as ref
 
 TITLE = "Convolution by hand"

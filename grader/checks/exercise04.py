@@ -17,12 +17,10 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from hypothesis import given
-from hypothesis import strategies as st
 from torch import nn
 
-from grader.check import Mismatch, Mistake, check, expect, expect_int, type_name
-from grader.sandbox.proxy import StudentError
+from grader.kit import check, expect, expect_int, given, Mismatch, Mistake, st, StudentError, type_name
+
 from reference import exercise04 as ref
 
 TITLE = "Parameter counts and output shapes"

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import math
 
-from hypothesis import given
-from hypothesis import strategies as st
+from grader.kit import check, expect_int, given, Mistake, st
 
-from grader.check import Mistake, check, expect_int
 from reference import exercise05 as ref
 
 TITLE = "Receptive fields"

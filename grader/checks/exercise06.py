@@ -3,7 +3,7 @@
 The oracle is ``reference.exercise06``. ``expected_output`` and ``test_time_weights`` are
 deterministic and compared with exact values; ``dropout`` is random and checked
 statistically: the student's function gets a generator seeded by the grader
-(``rng=np.random.default_rng(SEED)``, created in the worker, see ``_random.worker_rng``), so
+(``rng=np.random.default_rng(SEED)``, created in the worker, see ``grader.kit.worker_rng``), so
 every grading of the same submission sees the same masks and gives the same verdict.
 Hypothesis draws only the non-random parameters (the drop rate p, shapes, values); p is
 random so that the p = 0.5 coincidence (p = 1 − p) cannot hide the keep-probability mistakes.
@@ -19,15 +19,13 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
-from hypothesis import given
-from hypothesis import strategies as st
 
-from grader.check import FLOAT_RTOL, Mismatch, Mistake, check, expect, expect_array, expect_float
-from grader.sandbox.protocol import RemoteArraySubclass, TensorData
-from grader.strategies import float_arrays, probabilities, sides
+from grader.kit import (
+    ALPHA, FLOAT_RTOL, check, expect, expect_array, expect_float, float_arrays, given, hoeffding, Mismatch,
+    Mistake, probabilities, RemoteArraySubclass, sides, st, TensorData, worker_rng)
+
 from reference import exercise06 as ref
 
-from ._random import ALPHA, hoeffding, worker_rng
 
 TITLE = "Dropout expectations"
 ALIASES = ("dropout",)

@@ -15,11 +15,9 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from hypothesis import assume, given
-from hypothesis import strategies as st
 
-from grader.check import Mismatch, Mistake, check, expect, expect_array, type_name
-from grader.strategies import float_arrays, sides
+from grader.kit import assume, check, expect, expect_array, float_arrays, given, Mismatch, Mistake, sides, st, type_name
+
 from reference import exercise07 as ref
 
 TITLE = "Batch normalization and input standardization"

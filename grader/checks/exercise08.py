@@ -4,7 +4,7 @@ The oracle is ``reference.exercise08`` (its ``first_layer_gradients`` is tested 
 autograd in ``tests/reference``, so this module needs no torch). The scales are compared
 with the formulas; the random schemes of ``init_dense`` are checked statistically on
 20,000 – 50,000 weights drawn from a generator the grader seeds
-(``rng=np.random.default_rng(SEED)``, created in the worker, see ``_random.worker_rng``), so
+(``rng=np.random.default_rng(SEED)``, created in the worker, see ``grader.kit.worker_rng``), so
 the verdict is the same on every grading. Hypothesis draws only the fans.
 
 Soundness: each statistical test rejects a correct sampler with probability at most
@@ -18,14 +18,13 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from hypothesis import example, given
-from hypothesis import strategies as st
 
-from grader.check import Mistake, check, expect, expect_array, expect_float, type_name
-from grader.strategies import float_arrays, sides, small_floats
+from grader.kit import (
+    ALPHA, check, chernoff_lower, dkw, example, expect, expect_array, expect_float, float_arrays, given,
+    ks_on_grid, Mistake, normal_cdf, sides, small_floats, st, type_name, uniform_cdf, worker_rng)
+
 from reference import exercise08 as ref
 
-from ._random import ALPHA, chernoff_lower, dkw, ks_on_grid, normal_cdf, uniform_cdf, worker_rng
 
 TITLE = "Weight initialization"
 ALIASES = ("initialization", "init", "weight-init")

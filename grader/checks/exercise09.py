@@ -10,7 +10,7 @@ plateaus, ties with the best, gains of exactly min_delta, NaN — also as the fi
 and patience 0).
 
 The augmentation functions are random: they get a generator the grader seeds
-(``rng=np.random.default_rng(SEED)``, created in the worker, see ``_random.worker_rng``), so
+(``rng=np.random.default_rng(SEED)``, created in the worker, see ``grader.kit.worker_rng``), so
 the verdict is the same on every grading. They are checked by properties (every output
 image is its input, flipped or zero-fill shifted within ±max_shift; shape and dtype kept) and
 statistically (flip and shift frequencies); a student may draw differently from the
@@ -27,15 +27,12 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from hypothesis import given
-from hypothesis import strategies as st
 
-from grader.check import Mismatch, Mistake, check, expect, type_name
-from grader.sandbox.protocol import Handle
-from grader.sandbox.proxy import CallRecord
+from grader.kit import (
+    ALPHA, CallRecord, check, expect, given, Handle, hoeffding, Mismatch, Mistake, st, type_name, worker_rng)
+
 from reference import exercise09 as ref
 
-from ._random import ALPHA, hoeffding, worker_rng
 
 TITLE = "Early stopping and data augmentation"
 ALIASES = ("early-stopping", "earlystopping", "augmentation")

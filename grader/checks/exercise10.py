@@ -13,11 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from hypothesis import example, given
-from hypothesis import strategies as st
 
-from grader.check import Mismatch, Mistake, check, expect, expect_array, type_name
-from grader.strategies import float_arrays
+from grader.kit import check, example, expect, expect_array, float_arrays, given, Mismatch, Mistake, st, type_name
+
 from reference import exercise05
 from reference import exercise10 as ref
 

@@ -24,10 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.check import Context, Mismatch, Verdict, check, expect, type_name
-from grader.checks._models import WeightsFileError, expect_module, model_output, structure_of, tensor_shapes
-from grader.sandbox.protocol import Handle, TensorData
-from grader.sandbox.proxy import StudentError
+from grader.kit import (
+    check, Context, expect, expect_module, Handle, Mismatch, model_output, structure_of, StudentError,
+    tensor_shapes, TensorData, type_name, Verdict, WeightsFileError)
 
 TITLE = "A CNN for CIFAR-10"
 ALIASES = ("cifar10", "cifar-10", "cifar", "cnn")

@@ -82,7 +82,7 @@ class Submission:
         self.exercise_deadline: float | None = None
         self.restarts = 0
         self.output_parts: list[str] = []
-        self.context: Any = None  # what the engine tells the checks (grader.check.Context)
+        self.context: Any = None  # what the engine tells the checks (grader.kit.Context)
 
     # ------------------------------------------------------------------ lifecycle
 

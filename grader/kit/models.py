@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from grader.check import Mismatch, type_name
+from .expect import Mismatch, type_name
 from grader.sandbox.protocol import Handle
 from grader.sandbox.proxy import StudentError
 
