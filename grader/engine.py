@@ -464,9 +464,10 @@ def _diagnose(mistakes: list[Mistake], spec: CheckSpec, failures: list[_Failure]
         mine = [r for r in records if r.function == mistake.function]
         if not mine:
             continue
-        if not any(mistake.explains(r.result, r.args, r.kwargs) for r in last if r.function == mistake.function):
+        if not any(mistake.explains(r.result, r.args, r.kwargs, r.facts) for r in last
+                   if r.function == mistake.function):
             continue
-        ratio = sum(mistake.explains(r.result, r.args, r.kwargs) for r in mine) / len(mine)
+        ratio = sum(mistake.explains(r.result, r.args, r.kwargs, r.facts) for r in mine) / len(mine)
         if ratio >= 0.5 and ratio > best_ratio:
             best, best_ratio = mistake, ratio
     return None if best is None else Diagnosis(best.name, best.message, best.hint)

@@ -11,8 +11,8 @@ examples few, so that ``grade exercise02`` stays fast although both processes im
 
 Diagnoses of model mistakes: a failing model check raises its ``Mismatch`` with the model's
 handle as ``got`` (so the evidence is the ``fcnn`` call) after noting what it observed about
-that model in ``_FACTS`` ("its rows sum to 1", …); the ``matches`` predicates of the fcnn
-mistakes read those notes.
+that model with ``sub.observe(model, "softmax")``; the fcnn mistakes declared with
+``observed=`` read those notes.
 """
 
 from __future__ import annotations
@@ -35,22 +35,6 @@ MAX_EXAMPLES = 10
 
 ACTIVATIONS = ("sigmoid", "relu", "tanh")
 _NUMPY_ACT = {"sigmoid": lambda h: 1.0 / (1.0 + np.exp(-h)), "relu": lambda h: np.maximum(h, 0.0), "tanh": np.tanh}
-
-
-# --------------------------------------------------------------------------- what the checks saw of a model
-
-_FACTS: dict[Handle, set[str]] = {}
-
-
-def _note(handle, fact: str) -> None:
-    if len(_FACTS) > 4096:
-        _FACTS.clear()
-    _FACTS.setdefault(handle, set()).add(fact)
-
-
-def _observed(fact: str):
-    """A ``matches`` predicate: the model fcnn returned was seen to have ``fact``."""
-    return lambda got, *args, **kwargs: isinstance(got, Handle) and fact in _FACTS.get(got, ())
 
 
 # --------------------------------------------------------------------------- inputs
@@ -125,11 +109,11 @@ def forward_images(sub, model: Handle, images: np.ndarray, expected: tuple, what
     except Mismatch as e:
         if e.reason != "error":
             raise
-        _note(model, "no flatten")
+        sub.observe(model, "no flatten")
         raise Mismatch(e.what, e.reason, e.detail + " — the model must flatten (N, 1, h, w) images itself", got=model) \
             from None
     if out.shape != expected:
-        _note(model, "no flatten")
+        sub.observe(model, "no flatten")
         raise Mismatch(what, "shape", f"on images of shape {images.shape} the model should return shape {expected}, "
                                       f"got {out.shape} — does it flatten its input first?", expected=expected, got=model)
     return out
@@ -237,7 +221,7 @@ def fcnn_returns_n_by_classes_logits_for_flat_and_image_inputs(sub, arch):
         raise Mismatch(arch.call(), "value", "the model gives different outputs for the same pixels as (N, 1, h, w) "
                                              "images and as flat (N, h·w) vectors", got=model)
     if _rows_sum_to_one(flat):
-        _note(model, "softmax")
+        sub.observe(model, "softmax")
         raise Mismatch(arch.call(), "value", f"every row of the output sums to 1 (row 0: {_show_row(flat[0])}): the "
                                              "model returns probabilities, it should return logits", got=model)
 
@@ -263,11 +247,11 @@ def fcnn_computes_the_reference_forward_pass(sub, arch):
         g = got.astype(np.float64)
         close = lambda a: a.shape == g.shape and bool(np.allclose(g, a, rtol=1e-4, atol=1e-5))  # noqa: E731
         if close(ref_softmax(expected)):
-            _note(model, "softmax")
+            sub.observe(model, "softmax")
         if close(_NUMPY_ACT[arch.activation](expected)):
-            _note(model, "activation on the output")
+            sub.observe(model, "activation on the output")
         if any(close(reference_outputs(arch, weights, x, other)) for other in ACTIVATIONS if other != arch.activation):
-            _note(model, "activation ignored")
+            sub.observe(model, "activation ignored")
         row = f" (row 0: expected {_show_row(expected[0])}, got {_show_row(got[0])})" if got.shape == expected.shape else ""
         raise Mismatch(e.what, e.reason, e.detail + row, expected=expected, got=model) from None
 
@@ -479,17 +463,17 @@ MISTAKES = [
             "n_in · n_out + n_out when bias=True", wrong=dense_params_bias_per_input),
     Mistake("softmax in the model", "fcnn",
             "your model ends with a softmax, as the Keras slides do: in PyTorch the model returns logits",
-            _LOGITS_HINT, matches=_observed("softmax")),
+            _LOGITS_HINT, observed="softmax"),
     Mistake("activation on the output", "fcnn",
             "your model applies the activation after the output layer too: the last nn.Linear gives the logits",
-            "add the activation after every hidden layer only", matches=_observed("activation on the output")),
+            "add the activation after every hidden layer only", observed="activation on the output"),
     Mistake("activation argument ignored", "fcnn",
             "your model uses another activation than the one asked for (activation='relu' or 'tanh')",
             "pick the module from the argument, e.g. {'sigmoid': nn.Sigmoid, 'relu': nn.ReLU, 'tanh': nn.Tanh}"
-            "[activation]()", matches=_observed("activation ignored")),
+            "[activation]()", observed="activation ignored"),
     Mistake("no flatten", "fcnn",
             "your model does not flatten its input: it works on (N, 784) vectors but not on (N, 1, 28, 28) images",
-            "start the nn.Sequential with nn.Flatten()", matches=_observed("no flatten")),
+            "start the nn.Sequential with nn.Flatten()", observed="no flatten"),
     Mistake("Keras convention (W transposed)", "collapse_linear",
             "your W is transposed, (D, K) as Keras stores a kernel: nn.Linear stores W as (out, in) = (K, D)",
             "W = W2 @ W1 (then y = W @ x + b)", wrong=collapse_transposed),

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from grader.kit import (
-    ALPHA, CallRecord, check, expect, given, Handle, hoeffding, Mismatch, Mistake, st, type_name, worker_rng)
+    ALPHA, check, expect, given, Handle, hoeffding, Mismatch, Mistake, st, type_name, worker_rng)
 
 from reference import exercise09 as ref
 
@@ -147,8 +147,7 @@ def run_stopper(sub, curve: Curve) -> list[tuple]:
             detail = f"afterwards .best_epoch is {_show(g[2])}, expected {_show(e[2])} (epochs count from 0)"
         else:
             continue
-        record = CallRecord("EarlyStopping", (), {**kw, THEN_STEP: list(curve.values[: i + 1])}, result=got)
-        sub.log.append(record)
+        sub.evidence("EarlyStopping", **{**kw, THEN_STEP: list(curve.values[: i + 1])}, result=got)
         raise Mismatch(what, "value", detail + "  [each step: (step's return, best, best_epoch)]",
                        expected=expected, got=got)
     return got

@@ -10,7 +10,8 @@
 - inputs: hypothesis' ``given``, ``example``, ``assume`` (in strategies only) and ``st``, and the course's strategies (``float_arrays``…);
 - random functions: ``worker_rng`` and the statistical bounds (``hoeffding``, ``dkw``…);
 - torch models in the worker: ``expect_module``, ``model_output``, weights files read by the
-  grader (``tensor_shapes``, ``structure_of``);
+  grader (``tensor_shapes``, ``structure_of``), and ``TrainedModel``: a trained model on a
+  dataset, the whole plumbing of a trained-model exercise (exercise11);
 - what crosses from the worker: ``Handle``, ``TensorData``, ``RemoteArraySubclass``,
   ``StudentError`` (the student's function raised), ``CallRecord``.
 """
@@ -26,6 +27,7 @@ from .expect import FLOAT_RTOL, Mismatch, expect, expect_array, expect_float, ex
 from .models import (WeightsFileError, expect_module, model_output, structure_of, tensor_shapes)
 from .stats import ALPHA, chernoff_lower, dkw, hoeffding, ks_on_grid, normal_cdf, uniform_cdf, worker_rng
 from .strategies import float_arrays, probabilities, sides, small_floats, small_values
+from .trained import TrainedModel
 
 __all__ = [
     "assume", "example", "given", "st", "Generator", "Handle", "RemoteArraySubclass", "TensorData", "CallRecord", "StudentError",
@@ -33,5 +35,5 @@ __all__ = [
     "FLOAT_RTOL", "Mismatch", "expect", "expect_array", "expect_float", "expect_int", "type_name",
     "WeightsFileError", "expect_module", "model_output", "structure_of", "tensor_shapes",
     "ALPHA", "chernoff_lower", "dkw", "hoeffding", "ks_on_grid", "normal_cdf", "uniform_cdf", "worker_rng",
-    "float_arrays", "probabilities", "sides", "small_floats", "small_values",
+    "float_arrays", "probabilities", "sides", "small_floats", "small_values", "TrainedModel",
 ]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Collection
 
 import numpy as np
 
@@ -59,8 +59,10 @@ class Mistake:
     """A typical wrong answer, recognised from what the student's function returned.
 
     Give ``wrong``, an implementation of the mistake with the function's signature (the
-    student's result matches when it equals ``wrong``'s on the same inputs), or ``matches``,
-    a predicate ``matches(got, *args, **kwargs) -> bool`` for mistakes with no single output.
+    student's result matches when it equals ``wrong``'s on the same inputs), ``matches``,
+    a predicate ``matches(got, *args, **kwargs) -> bool`` for mistakes with no single output,
+    or ``observed``, a fact a check noted about the result with ``sub.observe(got, fact)``
+    (for results that stay in the worker, such as a model).
     """
 
     name: str
@@ -69,9 +71,12 @@ class Mistake:
     hint: str = ""
     wrong: Callable | None = None
     matches: Callable | None = None
+    observed: str | None = None
 
-    def explains(self, got, args: tuple, kwargs: dict) -> bool:
-        """Return True if this mistake explains ``got`` for these inputs."""
+    def explains(self, got, args: tuple, kwargs: dict, facts: Collection[str] = ()) -> bool:
+        """Return True if this mistake explains ``got`` for these inputs (and what was observed of it)."""
+        if self.observed is not None:
+            return self.observed in facts
         try:
             if self.matches is not None:
                 return bool(self.matches(got, *args, **kwargs))

@@ -51,6 +51,7 @@ class CallRecord:
     kwargs: dict
     result: Any = None
     error: StudentError | None = None
+    facts: set[str] = field(default_factory=set)  # what a check observed about the result (``observe``)
 
 
 @dataclass
@@ -186,6 +187,23 @@ class Submission:
     def probe(self, name: str, *args):
         """Run one of the grader's worker-side probes (``probes.py``) on handles and data."""
         return self._request(None, args, {}, probe=name)
+
+    # ------------------------------------------------------------------ evidence for diagnoses
+
+    def observe(self, value, fact: str) -> None:
+        """Note ``fact`` about ``value``, a result of this check's calls (a model's handle): the
+        evidence that mistakes declared with ``Mistake(observed=fact)`` are matched against."""
+        for record in reversed(self.log):
+            if record.result is value:
+                record.facts.add(fact)
+                return
+
+    def evidence(self, function: str, *args, result, **kwargs) -> CallRecord:
+        """Record what a check assembled from several calls (a sequence of ``step`` results) as one
+        call of ``function``: the counterexample shows it and mistakes are matched against it."""
+        record = CallRecord(function, tuple(args), dict(kwargs), result=result)
+        self.log.append(record)
+        return record
 
     def _request(self, target, args, kwargs, *, method=None, attribute=None, probe=None, itself=False):
         label = self._label(target, method, attribute, probe)

@@ -8,6 +8,7 @@ trained weights are the slow tests at the end.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import subprocess
@@ -103,18 +104,18 @@ def test_pt_weights_score_like_safetensors(grade11, exercise11_weights):
 def test_the_weights_file_is_the_one_named_like_the_submission_else_exercise11_safetensors_first(tmp_path):
     for name in ("alice.py", "alice.pt", "exercise11.pt", "exercise11.safetensors"):
         (tmp_path / name).write_bytes(b"x")
-    assert checks.weights_file(tmp_path / "alice.py") == tmp_path / "alice.pt"
-    assert checks.weights_file(tmp_path / "bob.ipynb") == tmp_path / "exercise11.safetensors"
-    assert checks.weights_file(tmp_path / "nowhere" / "alice.py") is None
+    assert checks.MODEL.weights_file(tmp_path / "alice.py") == tmp_path / "alice.pt"
+    assert checks.MODEL.weights_file(tmp_path / "bob.ipynb") == tmp_path / "exercise11.safetensors"
+    assert checks.MODEL.weights_file(tmp_path / "nowhere" / "alice.py") is None
 
 
 def test_accuracy_points_scale_linearly_between_the_random_forest_and_full_marks():
     lo, hi = checks.RANDOM_FOREST_ACCURACY, checks.FULL_MARKS_ACCURACY
-    assert [checks.share_of_points(a) for a in (0.1, lo, (lo + hi) / 2, hi, 0.95)] == pytest.approx([0, 0, 0.5, 1, 1])
+    assert [checks.MODEL.share_of_points(a) for a in (0.1, lo, (lo + hi) / 2, hi, 0.95)] == pytest.approx([0, 0, 0.5, 1, 1])
 
 
 def test_classification_details_count_true_classes_in_rows_and_predictions_in_columns():
-    details = checks.classification_details(np.array([0, 0, 1, 2]), np.array([0, 1, 1, 1]), ["a", "b", "c"])
+    details = checks.MODEL.classification_details(np.array([0, 0, 1, 2]), np.array([0, 1, 1, 1]), ["a", "b", "c"])
     assert details["confusion_matrix"] == [[1, 1, 0], [0, 1, 0], [0, 1, 0]]
     assert details["per_class_accuracy"] == [0.5, 1.0, 0.0] and details["accuracy"] == 0.5
 
@@ -122,7 +123,7 @@ def test_classification_details_count_true_classes_in_rows_and_predictions_in_co
 def test_the_markdown_report_shows_the_confusion_matrix_with_a_row_per_true_class():
     from grader.results import CheckResult, ExerciseResult
 
-    details = checks.classification_details(np.array([0, 0, 1, 2]), np.array([0, 1, 1, 1]), ["cat", "dog", "frog"])
+    details = checks.MODEL.classification_details(np.array([0, 0, 1, 2]), np.array([0, 1, 1, 1]), ["cat", "dog", "frog"])
     check = CheckResult("acc", "accuracy", 5, 10, "failed", details=details)
     text = render_text(ExerciseResult("exercise11", "CNN", "x.py", "", [check]), "markdown")
     assert "| | cat | dog | frog | accuracy |" in text
@@ -371,7 +372,7 @@ def test_labels_never_reach_the_worker_only_images_go_out_and_int64_predictions_
         return reply, reply_blobs
 
     monkeypatch.setattr(process.WorkerProcess, "request", recording)
-    monkeypatch.setattr(checks, "CHUNK", 128)
+    monkeypatch.setattr(checks, "MODEL", dataclasses.replace(checks.MODEL, chunk=128))
     result = grade11()
     assert result.score == result.max_score, [(c.name, c.outcome, c.message) for c in result.checks if not c.passed]
     arrays = [a for _, sent_arrays, _ in sent for a in sent_arrays]
