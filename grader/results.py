@@ -7,11 +7,61 @@ submission compare equal (timings aside).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass, field
+from enum import Enum
 
-# what happened in a check, beyond passed/failed
-OUTCOMES = ("passed", "failed", "error", "not_implemented", "missing", "timeout", "crash", "rule", "skipped",
-            "data_missing")
+
+class Outcome(str, Enum):
+    """What happened in a check, beyond passed/failed: one value, its label and its icons.
+
+    A ``str`` enum: it compares equal to its value ("passed") and is written as it in JSON.
+    """
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    NOT_IMPLEMENTED = "not_implemented"
+    MISSING = "missing"
+    TIMEOUT = "timeout"
+    CRASH = "crash"
+    RULE = "rule"
+    SKIPPED = "skipped"
+    DATA_MISSING = "data_missing"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def label(self) -> str:
+        """How reports name it ("not implemented yet")."""
+        return _LABELS[self]
+
+    @property
+    def icon(self) -> tuple[str, str]:
+        """The terminal's icon and its style."""
+        return _ICONS.get(self, ("✘", "red"))
+
+    @property
+    def markdown_icon(self) -> str:
+        return _MARKDOWN_ICONS.get(self, "❌")
+
+    @property
+    def students_fault(self) -> bool:
+        """False when the grader, not the submission, lacks something (the dataset)."""
+        return self is not Outcome.DATA_MISSING
+
+
+_LABELS = {
+    Outcome.PASSED: "passed", Outcome.FAILED: "failed", Outcome.ERROR: "grader error",
+    Outcome.NOT_IMPLEMENTED: "not implemented yet", Outcome.MISSING: "missing", Outcome.TIMEOUT: "timed out",
+    Outcome.CRASH: "crashed", Outcome.RULE: "rule broken", Outcome.SKIPPED: "skipped",
+    Outcome.DATA_MISSING: "data missing",
+}
+_ICONS = {Outcome.PASSED: ("✔", "green"), Outcome.NOT_IMPLEMENTED: ("…", "yellow"), Outcome.SKIPPED: ("-", "dim"),
+          Outcome.DATA_MISSING: ("?", "yellow")}
+_MARKDOWN_ICONS = {Outcome.PASSED: "✅", Outcome.NOT_IMPLEMENTED: "⏳"}
+OUTCOMES = tuple(o.value for o in Outcome)
 
 
 @dataclass
@@ -46,7 +96,7 @@ class CheckResult:
     title: str
     score: float
     max_score: float
-    outcome: str  # one of OUTCOMES
+    outcome: Outcome  # a plain string is turned into one
     message: str = ""
     functions: tuple[str, ...] = ()
     counterexample: Counterexample | None = None
@@ -57,17 +107,39 @@ class CheckResult:
     duration: float = 0.0
     details: dict = field(default_factory=dict)  # JSON-ready data the check measured (exercise11: confusion matrix)
 
+    def __post_init__(self):
+        self.outcome = Outcome(self.outcome)
+
     @property
     def passed(self) -> bool:
-        return self.outcome == "passed"
+        return self.outcome is Outcome.PASSED
 
     def to_dict(self) -> dict:
         d = asdict(self)
+        d["outcome"] = self.outcome.value
         d["status"] = "passed" if self.passed else "failed"
         d["functions"] = list(self.functions)
         if not d["details"]:  # most checks measure nothing beyond pass or fail
             del d["details"]
         return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "CheckResult":
+        """Rebuild a result from ``to_dict()``'s JSON (derived keys such as ``status`` are ignored)."""
+        c = _known(cls, d)
+        c["functions"] = tuple(c.get("functions", ()))
+        if c.get("counterexample") is not None:
+            c["counterexample"] = Counterexample(**_known(Counterexample, c["counterexample"]))
+        if c.get("diagnosis") is not None:
+            c["diagnosis"] = Diagnosis(**_known(Diagnosis, c["diagnosis"]))
+        return cls(**c)
+
+    @classmethod
+    def not_run(cls, name: str, title: str, points: float, functions: tuple[str, ...], outcome: str, why: str, *,
+                hidden: bool = False) -> "CheckResult":
+        """A check the grading never reached (its process was stopped): no points, and why."""
+        return cls(name=name, title=title, score=0.0, max_score=points, outcome=outcome, message=f"not run: {why}",
+                   functions=tuple(functions), hidden=hidden)
 
 
 @dataclass
@@ -107,6 +179,19 @@ class ExerciseResult:
             "hidden_points_skipped": self.hidden_points_skipped, "grader_version": self.grader_version,
             "duration": self.duration,
         }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ExerciseResult":
+        """Rebuild a result from ``to_dict()``'s JSON (score, max_score and passed are derived again)."""
+        fields = _known(cls, d)
+        fields["checks"] = [CheckResult.from_dict(c) for c in d.get("checks", [])]
+        return cls(**fields)
+
+
+def _known(cls, d: dict) -> dict:
+    """The keys of ``d`` that are fields of the dataclass ``cls``."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return {k: v for k, v in d.items() if k in names}
 
 
 def min_points(min_score: str | float, max_score: float) -> float:

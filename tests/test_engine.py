@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from grader import engine, registry
+from grader.engine import replay
 from grader.kit import Context
 from grader.collect import read_submission
 from grader.sandbox.process import Limits
@@ -22,7 +23,7 @@ from grader.sandbox.proxy import Submission
 
 ROOT = Path(__file__).resolve().parents[1]
 SEARCHED = [e.id for e in registry.all_exercises()
-            if any(engine._is_search(s) for s in registry.load(e).checks)]
+            if any(replay.is_search(s) for s in registry.load(e).checks)]
 
 
 def _submission(exercise: str, path: Path) -> tuple[registry.Exercise, Submission]:
@@ -41,7 +42,7 @@ def _submission(exercise: str, path: Path) -> tuple[registry.Exercise, Submissio
 def test_the_replayed_inputs_are_exactly_what_hypothesis_draws_when_every_example_passes(exercise):
     ex, sub = _submission(exercise, ROOT / "solutions" / f"{exercise}.py")
     try:
-        for spec in filter(engine._is_search, ex.checks):
+        for spec in filter(replay.is_search, ex.checks):
             n = spec.max_examples or ex.max_examples
             recorded = engine.recorded_examples(ex.id, spec, n)
             drawn = []
@@ -49,14 +50,14 @@ def test_the_replayed_inputs_are_exactly_what_hypothesis_draws_when_every_exampl
             inner = hyp.inner_test
 
             def spy(*args, **kwargs):
-                drawn.append(engine._drawn(kwargs))
+                drawn.append(replay._drawn(kwargs))
                 return inner(*args, **kwargs)
 
             hyp.inner_test = spy
             sub.log, sub.deadline = [], time.monotonic() + 120
             failures = []
             try:
-                engine._search(spec, sub, failures, n, seed=engine.check_seed(ex.id, spec.name), shrink_calls=100)
+                replay._search(spec, sub, failures, n, seed=engine.check_seed(ex.id, spec.name), shrink_calls=100)
             finally:
                 hyp.inner_test, sub.deadline = inner, None
             assert not failures, f"{spec.name} fails on the model solution"
@@ -90,7 +91,7 @@ def test_a_checks_seed_comes_from_the_exercise_and_check_names_alone():
 def test_no_check_body_calls_assume_since_a_recording_never_runs_the_body():
     offenders = []
     for info in registry.all_exercises():
-        for spec in filter(engine._is_search, registry.load(info).checks):
+        for spec in filter(replay.is_search, registry.load(info).checks):
             if "assume(" in inspect.getsource(spec.fn.hypothesis.inner_test):
                 offenders.append(f"{info.id}.{spec.name}")
     assert offenders == []

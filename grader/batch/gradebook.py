@@ -10,14 +10,13 @@ only the rest.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..results import CheckResult, Counterexample, Diagnosis, ExerciseResult
+from ..results import ExerciseResult
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
@@ -77,7 +76,7 @@ class Row:
     duration: float = 0.0
 
     def exercise_result(self) -> ExerciseResult | None:
-        return None if self.result is None else result_from_dict(self.result)
+        return None if self.result is None else ExerciseResult.from_dict(self.result)
 
 
 class Gradebook:
@@ -140,23 +139,3 @@ def _row(cur: sqlite3.Cursor, values: tuple) -> Row:
     d["result"] = None if d["result"] is None else json.loads(d["result"])
     return Row(**d)
 
-
-def result_from_dict(d: dict) -> ExerciseResult:
-    """Rebuild an ``ExerciseResult`` from ``to_dict()``'s JSON (derived keys are ignored)."""
-    checks = []
-    for c in d.get("checks", []):
-        c = _known(CheckResult, c)
-        c["functions"] = tuple(c.get("functions", ()))
-        if c.get("counterexample") is not None:
-            c["counterexample"] = Counterexample(**_known(Counterexample, c["counterexample"]))
-        if c.get("diagnosis") is not None:
-            c["diagnosis"] = Diagnosis(**_known(Diagnosis, c["diagnosis"]))
-        checks.append(CheckResult(**c))
-    fields = _known(ExerciseResult, d)
-    fields["checks"] = checks
-    return ExerciseResult(**fields)
-
-
-def _known(cls, d: dict) -> dict:
-    names = {f.name for f in dataclasses.fields(cls)}
-    return {k: v for k, v in d.items() if k in names}

@@ -59,7 +59,8 @@ def grader_version(info: registry.ExerciseInfo) -> str:
     reference, the shared strategies and helpers, and the engine (seeds, replay, shrinking).
     Editing any of them (or adding a hidden check) means grading again, without a release."""
     digest = hashlib.sha256()
-    for module in (f"grader.checks.{info.id}", f"reference.{info.id}", "grader.engine", "grader.kit.check",
+    for module in (f"grader.checks.{info.id}", f"reference.{info.id}", "grader.engine.run", "grader.engine.replay",
+                   "grader.engine.diagnose", "grader.kit.check",
                    "grader.kit.expect", "grader.kit.strategies", "grader.kit.stats", "grader.kit.models",
                    "grader.kit.trained", "grader.sandbox.probes", "grader.sandbox.worker", "grader.sandbox.protocol"):
         spec = importlib.util.find_spec(module)

@@ -189,16 +189,12 @@ class Pool:
     def _partial(self, child: _Running, done: list[dict], status: str, message: str, duration: float) -> Outcome:
         """The result of a child that did not finish: its finished checks, the rest not run."""
         finished = {c["name"] for c in done}
-        rest = [CheckResult(name=s.name, title=s.title, score=0.0, max_score=s.points, outcome=status,
-                            message=f"not run: {message}", functions=s.functions, hidden=s.hidden).to_dict()
-                for s in self.exercise.checks if s.name not in finished]
+        checks = [CheckResult.from_dict(c) for c in done] + [
+            CheckResult.not_run(s.name, s.title, s.points, s.functions, status, message, hidden=s.hidden)
+            for s in self.exercise.checks if s.name not in finished]
         result = ExerciseResult(exercise=self.exercise.id, title=self.exercise.title, submission=child.job.path.name,
-                                sha256=_sha256(child.job.path), checks=[], notes=[message], instructor=True,
+                                sha256=_sha256(child.job.path), checks=checks, notes=[message], instructor=True,
                                 grader_version=__version__, duration=duration).to_dict()
-        result["checks"] = done + rest
-        result["score"] = round(sum(c["score"] for c in result["checks"]), 6)
-        result["max_score"] = round(sum(c["max_score"] for c in result["checks"]), 6)
-        result["passed"] = False
         return Outcome(child.job.student, status, result, message, duration)
 
 

@@ -149,6 +149,6 @@ class Exercise:
     limits: dict[str, Any] = field(default_factory=dict)
     # examples hypothesis may run to shrink a failure: the first failing check of a function
     # shows the smallest input; later ones of the same function show the first failing input
-    # as drawn (0: hypothesis is not even run again, engine._execute)
+    # as drawn (0: hypothesis is not even run again, engine.replay.execute)
     shrink_calls: int = 100
     shrink_calls_again: int = 0

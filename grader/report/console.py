@@ -12,14 +12,6 @@ from ..results import CheckResult, ExerciseResult
 from .confusion import confusion_table, has_classes
 from .fmt import clip, failed_checks, hidden_line, not_implemented, points, verdict
 
-ICONS = {"passed": ("✔", "green"), "not_implemented": ("…", "yellow"), "skipped": ("-", "dim"),
-         "data_missing": ("?", "yellow")}
-OUTCOME_LABEL = {
-    "not_implemented": "not implemented yet", "missing": "missing", "timeout": "timed out", "crash": "crashed",
-    "rule": "rule broken", "error": "grader error", "failed": "failed", "data_missing": "data missing",
-}
-
-
 def summary_table(result: ExerciseResult) -> Table:
     """Return the one-row-per-check table with the total as its footer."""
     table = Table(title=f"{result.exercise} — {result.title}", title_justify="left", show_footer=True,
@@ -30,12 +22,12 @@ def summary_table(result: ExerciseResult) -> Table:
                      footer=Text(f"{points(result.score)}/{points(result.max_score)}",
                                  style="bold green" if result.passed else "bold red"))
     for c in result.checks:
-        icon, style = ICONS.get(c.outcome, ("✘", "red"))
+        icon, style = c.outcome.icon
         title = Text(c.title)
         if c.hidden:
             title.append(" (hidden)", style="dim")
         if not c.passed:
-            title.append(f"  {OUTCOME_LABEL.get(c.outcome, c.outcome)}", style=style)
+            title.append(f"  {c.outcome.label}", style=style)
         table.add_row(Text(icon, style=style), title, f"{points(c.score)}/{points(c.max_score)}")
     return table
 

@@ -12,11 +12,9 @@ import re
 
 from ..results import CheckResult, ExerciseResult
 from .confusion import has_classes
-from .console import OUTCOME_LABEL
 from .fmt import clip, failed_checks, hidden_line, not_implemented, points, verdict
 from .gradescope import check_output
 
-ICONS = {"passed": "✅", "not_implemented": "⏳"}
 
 
 def render(result: ExerciseResult) -> str:
@@ -40,8 +38,8 @@ def render(result: ExerciseResult) -> str:
 def _row(c: CheckResult) -> str:
     title = _inline(c.title) + (" *(hidden)*" if c.hidden else "")
     if not c.passed:
-        title += f" — {OUTCOME_LABEL.get(c.outcome, c.outcome)}"
-    return f"| {ICONS.get(c.outcome, '❌')} | {title} | {points(c.score)}/{points(c.max_score)} |"
+        title += f" — {c.outcome.label}"
+    return f"| {c.outcome.markdown_icon} | {title} | {points(c.score)}/{points(c.max_score)} |"
 
 
 def _confusion(details: dict) -> str:

@@ -69,7 +69,7 @@ class Submission:
     def __init__(self, cells: list[dict], *, limits: Limits | None = None, preload=(), hidden=(),
                  sandbox: bool = True, rules: dict[str, tuple[str, ...]] | None = None,
                  stubs: frozenset[str] = frozenset(), threads: int = 1, forbidden: tuple[str, ...] = (),
-                 forbidden_why: str = ""):
+                 forbidden_why: str = "", context: Any = None):
         self.cells = cells
         self.limits = limits or Limits()
         self.preload, self.hidden, self.sandbox, self.threads = tuple(preload), tuple(hidden), sandbox, threads
@@ -83,7 +83,7 @@ class Submission:
         self.exercise_deadline: float | None = None
         self.restarts = 0
         self.output_parts: list[str] = []
-        self.context: Any = None  # what the engine tells the checks (grader.kit.Context)
+        self.context: Any = context  # what the engine tells the checks (grader.kit.Context)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -149,6 +149,24 @@ class Submission:
 
     def __exit__(self, *exc):
         self.close()
+
+    # ------------------------------------------------------------------ the engine's side: an exercise, a check
+
+    def begin_exercise(self, rules: dict[str, tuple[str, ...]], deadline: float) -> None:
+        """The exercise's rules (checked on each call of a rule-bound function) and its deadline (monotonic)."""
+        self.rules, self.exercise_deadline = dict(rules), deadline
+
+    def begin_check(self, timeout: float) -> None:
+        """Start one check: a fresh call log and details, and a deadline ``timeout`` seconds from now."""
+        self.log = []
+        if self.context is not None:
+            self.context.details = {}
+        self.deadline = time.monotonic() + timeout
+
+    def end_check(self) -> dict:
+        """End the check: no deadline; return what it measured (``context.details``, JSON-ready)."""
+        self.deadline = None
+        return self.context.details if self.context is not None else {}
 
     # ------------------------------------------------------------------ calls
 

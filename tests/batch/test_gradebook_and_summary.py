@@ -4,7 +4,8 @@ import csv
 import json
 
 from grader.batch import export
-from grader.batch.gradebook import Gradebook, Row, result_from_dict
+from grader.batch.gradebook import Gradebook, Row
+from grader.results import ExerciseResult
 from grader.batch.summary import markdown, summarize
 from grader.results import CheckResult, Counterexample, Diagnosis, ExerciseResult
 
@@ -53,7 +54,7 @@ def test_results_rebuilt_from_json_ignore_keys_they_do_not_know():
     d = _result({"a": 0.0}, diagnosis="flipped kernel").to_dict()
     d["checks"][0]["something_new"] = 1
     d["added_later"] = True
-    assert result_from_dict(d).checks[0].diagnosis.name == "flipped kernel"
+    assert ExerciseResult.from_dict(d).checks[0].diagnosis.name == "flipped kernel"
 
 
 def _class_rows():

@@ -1,0 +1,88 @@
+"""Reporting a failing check: the counterexample to show, and the typical mistake it matches.
+
+The evidence is what the engine recorded of the calls into the submission (``CallRecord``:
+arguments, result or error, and what checks observed of a result with ``sub.observe``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ..kit.check import CheckSpec, Mistake
+from ..kit.expect import Mismatch
+from ..report.fmt import show, show_call
+from ..results import Counterexample, Diagnosis
+from ..sandbox.proxy import CallRecord, StudentError
+from .replay import Failure
+
+
+def _expand(kwargs: dict) -> dict[str, str]:
+    out = {}
+    for key, value in kwargs.items():
+        if isinstance(value, tuple) and any(dataclasses.is_dataclass(v) for v in value):
+            for i, v in enumerate(value):
+                out.update(_expand({f"{key}[{i}]": v}))
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for f in dataclasses.fields(value):
+                out[f.name] = show(getattr(value, f.name))
+        elif isinstance(value, dict) and all(isinstance(k, str) for k in value) and len(value) <= 8:
+            out.update({k: show(v) for k, v in value.items()})
+        else:
+            out[key] = show(value)
+    return out
+
+
+def _failing_call(failure: Failure, error: BaseException) -> CallRecord | None:
+    for record in reversed(failure.calls):
+        if isinstance(error, Mismatch) and record.result is not None and record.result is error.got:
+            return record
+        if isinstance(error, StudentError) and record.error is error:
+            return record
+    return failure.calls[-1] if failure.calls else None
+
+
+def counterexample(failure: Failure | None, error: BaseException) -> Counterexample | None:
+    if failure is None:
+        return None
+    record = _failing_call(failure, error)
+    inputs = _expand(failure.kwargs)
+    if not inputs and record is None:
+        return None
+    call = show_call(record.function, record.args, record.kwargs) if record is not None else None
+    if not inputs and record is not None:  # a fixed-input check: show the call's own arguments
+        inputs = {f"argument {i + 1}": show(a) for i, a in enumerate(record.args)} | {k: show(v) for k, v in record.kwargs.items()}
+    expected = got = None
+    if isinstance(error, Mismatch):
+        expected = None if error.expected is None else show(error.expected)
+        got = show(error.got)
+    elif isinstance(error, StudentError):
+        got = f"{error.error_type}: {error.message}"
+    return Counterexample(inputs=inputs, call=call, expected=expected, got=got, shrunk=failure.shrunk)
+
+
+def diagnose(mistakes: list[Mistake], spec: CheckSpec, failures: list[Failure]) -> Diagnosis | None:
+    """Return the typical mistake that explains the failing results best (or None).
+
+    Every call that came back with a value during a failing example is a piece of evidence;
+    The evidence is the call whose result failed in each failing example; a mistake is named
+    when it explains the smallest failing example and at least half of the evidence for its
+    function.
+    """
+    candidates = [m for m in mistakes if not spec.functions or m.function in spec.functions]
+    if not candidates:
+        return None
+    evidence = [_failing_call(f, f.error) for f in failures]
+    records = [r for r in evidence if r is not None and r.error is None and r.result is not None]
+    last = records[-1:] if evidence[-1] is not None and records and records[-1] is evidence[-1] else []
+    best, best_ratio = None, 0.0
+    for mistake in candidates:
+        mine = [r for r in records if r.function == mistake.function]
+        if not mine:
+            continue
+        if not any(mistake.explains(r.result, r.args, r.kwargs, r.facts) for r in last
+                   if r.function == mistake.function):
+            continue
+        ratio = sum(mistake.explains(r.result, r.args, r.kwargs, r.facts) for r in mine) / len(mine)
+        if ratio >= 0.5 and ratio > best_ratio:
+            best, best_ratio = mistake, ratio
+    return None if best is None else Diagnosis(best.name, best.message, best.hint)
