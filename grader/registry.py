@@ -35,6 +35,7 @@ class ExerciseInfo:
     preload: tuple[str, ...]
     forbidden: tuple[str, ...] = ()  # libraries its RULES forbid: unusable in the worker from the start
     limits: tuple[tuple[str, float], ...] = ()  # its LIMITS, known before the worker starts
+    datasets: tuple[str, ...] = ()  # the datasets its TrainedModel declarations grade on
 
     def exercise_file(self) -> str:
         """Return the text of the student's starting file, from the installed package."""
@@ -49,6 +50,17 @@ def _literal(tree: ast.Module, name: str, default):
             except ValueError:
                 return default
     return default
+
+
+def _datasets(tree: ast.Module) -> tuple[str, ...]:
+    """The ``dataset=`` of every ``TrainedModel(...)`` the module declares at its top level."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "TrainedModel":
+            for kw in node.keywords:
+                if kw.arg == "dataset" and isinstance(kw.value, ast.Constant) and kw.value.value not in found:
+                    found.append(kw.value.value)
+    return tuple(found)
 
 
 def _points(tree: ast.Module) -> tuple[float, float]:
@@ -80,7 +92,7 @@ def all_exercises() -> tuple[ExerciseInfo, ...]:
             aliases=tuple(_literal(tree, "ALIASES", ())), points=public, hidden_points=hidden,
             preload=tuple(_literal(tree, "PRELOAD", ())),
             forbidden=tuple(sorted({m for mods in _literal(tree, "RULES", {}).values() for m in mods})),
-            limits=tuple(sorted(_literal(tree, "LIMITS", {}).items())),
+            limits=tuple(sorted(_literal(tree, "LIMITS", {}).items())), datasets=_datasets(tree),
         ))
     return tuple(out)
 

@@ -32,7 +32,8 @@ def _expand(kwargs: dict) -> dict[str, str]:
     return out
 
 
-def _failing_call(failure: Failure, error: BaseException) -> CallRecord | None:
+def failing_call(failure: Failure, error: BaseException) -> CallRecord | None:
+    """The call whose result (or error) failed the check, from the engine's own record of calls."""
     for record in reversed(failure.calls):
         if isinstance(error, Mismatch) and record.result is not None and record.result is error.got:
             return record
@@ -44,7 +45,7 @@ def _failing_call(failure: Failure, error: BaseException) -> CallRecord | None:
 def counterexample(failure: Failure | None, error: BaseException) -> Counterexample | None:
     if failure is None:
         return None
-    record = _failing_call(failure, error)
+    record = failing_call(failure, error)
     inputs = _expand(failure.kwargs)
     if not inputs and record is None:
         return None
@@ -71,7 +72,7 @@ def diagnose(mistakes: list[Mistake], spec: CheckSpec, failures: list[Failure]) 
     candidates = [m for m in mistakes if not spec.functions or m.function in spec.functions]
     if not candidates:
         return None
-    evidence = [_failing_call(f, f.error) for f in failures]
+    evidence = [failing_call(f, f.error) for f in failures]
     records = [r for r in evidence if r is not None and r.error is None and r.result is not None]
     last = records[-1:] if evidence[-1] is not None and records and records[-1] is evidence[-1] else []
     best, best_ratio = None, 0.0
@@ -86,3 +87,12 @@ def diagnose(mistakes: list[Mistake], spec: CheckSpec, failures: list[Failure]) 
         if ratio >= 0.5 and ratio > best_ratio:
             best, best_ratio = mistake, ratio
     return None if best is None else Diagnosis(best.name, best.message, best.hint)
+
+
+def label(error: Mismatch, failure: Failure) -> str:
+    """What a Mismatch is about: the check's own ``what=``, else the failing call as recorded
+    ("conv2d(…)"), so that a check need not repeat what the engine already knows."""
+    if error.what:
+        return error.what
+    record = failing_call(failure, error)
+    return f"{record.function}(…)" if record is not None else "the result"

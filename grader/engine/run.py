@@ -23,7 +23,7 @@ from ..kit.expect import Mismatch
 from ..results import CheckResult, ExerciseResult
 from ..sandbox.process import Limits, isolation
 from ..sandbox.proxy import Abort, StudentError, Submission
-from .diagnose import counterexample, diagnose
+from .diagnose import counterexample, diagnose, label
 from .replay import Failure, ShrinkBudgetSpent, execute, is_search
 
 ABORT_OUTCOMES = {
@@ -205,7 +205,7 @@ def _run_check(spec: CheckSpec, ex: Exercise, sub: Submission | None, fatal: str
         message = f"{error.function} raised {error.error_type}: {error.message}"
         frames = error.frames
     elif isinstance(error, Mismatch):
-        message, frames = f"{error.what}: {error.detail}", []
+        message, frames = f"{label(error, failure)}: {error.detail}", []
     else:
         message = f"the check could not judge the result ({type(error).__name__}: {str(error)[:300]})"
         frames = []
