@@ -97,7 +97,7 @@ def grade_text(tmp_path, request):
     def run(exercise: str, text: str, *, functions=None, suffix: str = ".py", files=None, **kwargs):
         folder = tmp_path / f"s{next(counter)}"
         folder.mkdir()
-        path = folder / f"{exercise}{suffix}"
+        path = folder / f"{getattr(exercise, 'id', exercise)}{suffix}"
         path.write_text(text, encoding="utf-8")
         for name, data in (files or {}).items():
             (folder / name).write_bytes(data)

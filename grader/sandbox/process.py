@@ -32,6 +32,7 @@ from pathlib import Path
 from . import IsolationError, protocol
 
 HERE = Path(__file__).resolve().parent
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 WORKER_FILES = ("worker.py", "protocol.py", "probes.py", "seccomp.py")
 
 
@@ -39,7 +40,8 @@ WORKER_FILES = ("worker.py", "protocol.py", "probes.py", "seccomp.py")
 class Limits:
     """Resource limits for one submission's worker."""
 
-    call_timeout: float = 10.0  # seconds of wall clock for one call into the submission
+    call_timeout: float = 10.0  # seconds of CPU time for one call into the submission
+    wall_factor: float = 5.0  # a call may take this many times call_timeout of wall clock (a busy machine, waiting)
     check_timeout: float = 10.0  # seconds of wall clock for all calls of one check
     exercise_timeout: float = 300.0  # seconds for the whole exercise
     load_timeout: float = 30.0  # seconds to start the worker and run the file's top level
@@ -59,6 +61,16 @@ class WorkerLost(Exception):
 
 class WorkerTimeout(WorkerLost):
     kind = "timeout"
+
+    def __init__(self, message: str, *, cpu: float = 0.0, wall: float = 0.0, cpu_limit: float | None = None,
+                 peak_memory: int = 0):
+        super().__init__(message)
+        self.cpu, self.wall, self.cpu_limit, self.peak_memory = cpu, wall, cpu_limit, peak_memory
+
+    @property
+    def cpu_bound(self) -> bool:
+        """Ran out of CPU time (a loop), rather than out of wall-clock time while waiting."""
+        return self.cpu_limit is not None and self.cpu >= self.cpu_limit
 
 
 class WorkerDied(WorkerLost):
@@ -282,6 +294,7 @@ class WorkerProcess:
     def __post_init__(self):
         self.proc: subprocess.Popen | None = None
         self.reader = protocol.FrameReader()
+        self._pids: list[int] = []
         self._out = bytearray()
         self._out_total = 0
         self._drain: threading.Thread | None = None
@@ -402,16 +415,24 @@ class WorkerProcess:
 
     # ------------------------------------------------------------------ requests
 
-    def request(self, message: dict, blobs: list[bytes] | None = None, *, timeout: float) -> tuple[dict, list[bytes]]:
-        """Send one request and return the decoded reply frame, or raise ``WorkerLost``."""
+    def request(self, message: dict, blobs: list[bytes] | None = None, *, timeout: float,
+                cpu: float | None = None) -> tuple[dict, list[bytes]]:
+        """Send one request and return the decoded reply frame, or raise ``WorkerLost``.
+
+        ``timeout`` is wall-clock seconds; ``cpu``, if given, the CPU seconds the worker may
+        use on it: what a call's limit should measure, the same on a busy machine or a slow
+        laptop as on a quiet one (the wall clock is then the backstop for a worker that waits).
+        """
         if self.proc is None:
             raise WorkerDied("the worker is not running")
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = started + timeout
+        budget = None  # the worker's CPU time at which the call's budget is spent, read once it has waited
         data = memoryview(protocol.pack(message, blobs or []))
         while data:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                self._lost(WorkerTimeout, timeout)
+                self._timed_out(timeout, started, cpu, budget)
             _, w, _ = select.select([], [self._wfd], [], remaining)
             if w:
                 try:
@@ -428,8 +449,14 @@ class WorkerProcess:
                 return frame
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                self._lost(WorkerTimeout, timeout)
-            r, _, _ = select.select([self._rfd], [], [], remaining)
+                self._timed_out(timeout, started, cpu, budget)
+            r, _, _ = select.select([self._rfd], [], [], remaining if cpu is None else min(remaining, 0.05))
+            if not r and cpu is not None:
+                used = self.cpu_time()
+                if budget is None:  # most calls answer within 50 ms and never get here: no /proc read for them
+                    budget = used - (time.monotonic() - started) + cpu  # its first 50 ms count as CPU time
+                if used >= budget:
+                    self._timed_out(timeout, started, cpu, budget)
             if r:
                 chunk = os.read(self._rfd, 1 << 20)
                 if not chunk:
@@ -438,6 +465,62 @@ class WorkerProcess:
                     self.reader.feed(chunk)
                 except protocol.ProtocolError as e:
                     self._lost(WorkerProtocolError, timeout, str(e))
+
+    def _timed_out(self, timeout: float, started: float, cpu: float | None, budget: float | None):
+        """Kill the worker and raise WorkerTimeout saying how it spent the time (CPU, waiting, memory)."""
+        used = self.cpu_time() - (budget - cpu) if budget is not None and cpu is not None else 0.0
+        peak = self.peak_memory()
+        wall = time.monotonic() - started
+        self.close()
+        raise WorkerTimeout(f"did not finish within {timeout:g} s (an endless loop, or far too slow?)",
+                            cpu=max(used, 0.0), wall=wall, cpu_limit=cpu, peak_memory=peak)
+
+    # ------------------------------------------------------------------ what the worker uses
+
+    def _tree(self) -> list[int]:
+        """The pids of the worker and everything under it (bubblewrap's own processes included);
+        found once, since the worker cannot start processes (seccomp)."""
+        if self.proc is None:
+            return []
+        if self._pids:
+            return self._pids
+        pids, todo = [], [self.proc.pid]
+        while todo:
+            pid = todo.pop()
+            pids.append(pid)
+            try:
+                with open(f"/proc/{pid}/task/{pid}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+            except (OSError, ValueError):
+                pass
+        if len(pids) > 1 or not self.bwrap:  # bubblewrap's children may not be there yet
+            self._pids = pids
+        return pids
+
+    def cpu_time(self) -> float:
+        """CPU seconds (user + system, all threads) the worker's processes have used so far."""
+        total = 0
+        for pid in self._tree():
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+            except (OSError, ValueError, IndexError):
+                pass
+        return total / _CLOCK_TICKS
+
+    def peak_memory(self) -> int:
+        """The largest peak resident memory (VmHWM) among the worker's processes, in bytes."""
+        peak = 0
+        for pid in self._tree():
+            try:
+                with open(f"/proc/{pid}/status") as f:
+                    for line in f:
+                        if line.startswith("VmHWM:"):
+                            peak = max(peak, int(line.split()[1]) * 1024)
+            except (OSError, ValueError, IndexError):
+                pass
+        return peak
 
     def _lost(self, cls, timeout: float, detail: str = ""):
         proc = self.proc
@@ -448,8 +531,6 @@ class WorkerProcess:
                 pass
         code = proc.poll() if proc is not None else None
         self.close()
-        if cls is WorkerTimeout:
-            raise WorkerTimeout(f"did not finish within {timeout:g} s (an endless loop, or far too slow?)")
         if cls is WorkerProtocolError:
             raise WorkerProtocolError(f"the submission interfered with the grader's channel ({detail})")
         raise WorkerDied(describe_exit(code, via_bwrap=bool(self.bwrap)))

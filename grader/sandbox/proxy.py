@@ -176,12 +176,30 @@ class Submission:
         return RemoteFunction(self, name)
 
     def _timeout(self) -> tuple[float, str]:
+        """The wall-clock time the next call may take, and whose limit that is ("call", "check",
+        "exercise"). A call's own limit is CPU time (``limits.call_timeout``); its wall clock is
+        only a backstop, ``wall_factor`` times longer, for a call that waits instead of computing."""
         now = time.monotonic()
-        t, why = self.limits.call_timeout, "call"
+        t, why = self.limits.call_timeout * self.limits.wall_factor, "call"
         for deadline, label in ((self.deadline, "check"), (self.exercise_deadline, "exercise")):
             if deadline is not None and deadline - now < t - 0.05:
                 t, why = deadline - now, label
         return t, why
+
+    def _timeout_message(self, label: str, e: WorkerTimeout, why: str) -> str:
+        """What the call did with its time: computed (a loop), waited, or filled the memory."""
+        if e.cpu_bound:
+            text = (f"{label} did not finish within {self.limits.call_timeout:.3g} s of CPU time: an endless loop, or "
+                    "far too slow?")
+        elif why == "call":
+            text = (f"{label} did not finish within {e.wall:.3g} s, using only {e.cpu:.2g} s of CPU time: it was "
+                    "waiting (sleep, input(), a lock?)")
+        else:
+            text = f"{label} did not finish within {e.wall:.3g} s (the {why}'s time limit): an endless loop, or far too slow?"
+        if e.peak_memory >= self.limits.memory / 2:
+            text += (f" — its memory peaked at {e.peak_memory / 2**30:.1f} GiB of the {self.limits.memory / 2**30:.0f}"
+                     " GiB allowed")
+        return text
 
     def call(self, function: str, *args, **kwargs):
         """Call ``function`` (a name in the module, or a Handle) with plain-data arguments."""
@@ -255,14 +273,12 @@ class Submission:
         record = CallRecord(label, tuple(args), dict(kwargs))
         self.log.append(record)
         try:
-            reply, rblobs = self.worker.request(msg, blobs, timeout=timeout)
-        except WorkerTimeout:
+            reply, rblobs = self.worker.request(msg, blobs, timeout=timeout, cpu=self.limits.call_timeout)
+        except WorkerTimeout as e:
             self._collect_output()
             self.worker = None
-            limit = "" if why == "call" else f" (the {why}'s time limit)"
-            raise Abort("timeout" if why == "call" else f"{why}_timeout",
-                        f"{label} did not finish within {timeout:.3g} s{limit}: an endless loop, or far too slow?",
-                        fname) from None
+            kind = "timeout" if why == "call" or e.cpu_bound else f"{why}_timeout"
+            raise Abort(kind, self._timeout_message(label, e, why), fname) from None
         except WorkerLost as e:
             self._collect_output()
             self.worker = None

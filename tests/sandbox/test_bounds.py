@@ -60,7 +60,7 @@ class _Worker:
     def alive(self):
         return not self.closed
 
-    def request(self, message, blobs=None, *, timeout):
+    def request(self, message, blobs=None, *, timeout, cpu=None):
         return self.reply, []
 
     def close(self):
