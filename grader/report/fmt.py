@@ -74,14 +74,30 @@ def show(value, depth: int = 0) -> str:
 
 
 def show_call(function: str, args: tuple, kwargs: dict) -> str:
-    """Return ``f(a, b, key=value)`` with short renderings of scalar arguments."""
-    parts = [_short(a) for a in args] + [f"{k}={_short(v)}" for k, v in kwargs.items()]
+    """Return ``f(a, b, key=value)`` as Python that reproduces the call when pasted after
+    ``import numpy as np``: small arrays as ``np.array([...])`` literals, exact values; a large
+    array (or anything without a literal) as ``<array (N, M)>``."""
+    parts = [_literal(a) for a in args] + [f"{k}={_literal(v)}" for k, v in kwargs.items()]
     return f"{function}({', '.join(parts)})"
 
 
-def _short(value) -> str:
+MAX_LITERAL = 16  # array elements written out in a call line
+
+
+def _literal(value) -> str:
     if isinstance(value, np.ndarray):
-        return f"<array {value.shape}>" if value.size > 1 or value.ndim else show(value)
+        if value.size > MAX_LITERAL or value.dtype.kind not in "biuf":
+            return f"<array {value.shape}>"
+        dtype = "" if value.dtype == np.float64 else f", dtype=np.{value.dtype.name}"
+        return f"np.array({value.tolist()!r}{dtype})"
+    if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+        return f"np.{value.dtype.name}({value.item()!r})"
+    if isinstance(value, (bool, int, float, str, type(None))):
+        text = repr(value)
+        return text if len(text) <= 60 else "…"
+    if isinstance(value, (list, tuple)) and len(value) <= MAX_LITERAL:
+        inner = ", ".join(_literal(v) for v in value)
+        return f"[{inner}]" if isinstance(value, list) else f"({inner}{',' if len(value) == 1 else ''})"
     text = show(value)
     return text if len(text) <= 40 and "\n" not in text else "…"
 
