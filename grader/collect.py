@@ -14,8 +14,11 @@ size-capped.
 
 from __future__ import annotations
 
+import ast
+import codecs
 import errno
 import hashlib
+import io
 import itertools
 import json
 import os
@@ -23,6 +26,7 @@ import re
 import shutil
 import stat
 import tempfile
+import tokenize
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,7 +108,7 @@ def read_submission(path: Path) -> Source:
     raw = read_regular(path, MAX_SOURCE_BYTES, what="submission file")
     digest = hashlib.sha256(raw).hexdigest()
     notes: list[str] = []
-    text = _decode(raw, notes)
+    text = _decode(raw, path.name, cookie=path.suffix == ".py")
     if path.suffix == ".ipynb":
         cells = _notebook_cells(text, path.name, notes)
         return Source(path, "ipynb", cells, digest, notes)
@@ -274,43 +278,53 @@ def staged(path: Path, *, stems: Iterable[str] = (), parent: Path | None = None)
 # --------------------------------------------------------------------------- text and notebooks
 
 
-def _decode(raw: bytes, notes: list[str]) -> str:
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))  # UTF-32's LE mark starts like UTF-16's
+
+
+def _decode(raw: bytes, name: str, *, cookie: bool = False) -> str:
+    """The text of a file: UTF-8 (with or without a byte-order mark), or UTF-16 or UTF-32 with
+    one (Windows editors save so), or with ``cookie`` the encoding a Python file declares in
+    its first lines (``# -*- coding: latin-1 -*-``, PEP 263); anything else is a one-line
+    SubmissionError. Line endings become ``\n``."""
+    encoding = next((enc for bom, enc in _BOMS if raw.startswith(bom)), None)
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
-        notes.append("the file is not UTF-8; it was read as Latin-1")
+        if encoding is None:
+            encoding = tokenize.detect_encoding(io.BytesIO(raw).readline)[0] if cookie else "utf-8"
+        text = raw.decode(encoding)
+    except (SyntaxError, LookupError, UnicodeDecodeError):  # a declared encoding Python does not know; bad bytes
+        text = None
+    if text is None or "\0" in text:  # NUL bytes: UTF-16 without a mark, or no text at all
+        raise SubmissionError(f"{name} is not UTF-8 text: save it as UTF-8")
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+NOTEBOOK_MODULES = ("IPython.core.inputtransformer2", "nbformat")  # imported only to read a notebook (~0.25 s)
 _CELL_MAGICS_KEEP = {"time", "timeit", "capture", "prun", "debug"}  # the cell's code still runs
-_LINE_NEUTRAL = re.compile(r"^(\s*)(?:[%!].*|[\w.\[\], ]+\s*=\s*[%!].*|[\w.]+\?\??)$")
+_IPYTHON_CALLS = {"run_line_magic": "%", "system": "!", "getoutput": "!!", "magic": "%"}
+# Lines IPython's transformers may change: an escape (%magic, !shell, ?help, /autocall, ,;) or a
+# prompt (>>>, In [1]:) at the start, x = %magic or x = !shell, a ? anywhere (help: obj?).
+_TRANSFORMABLE = re.compile(r"^[ \t]*(?:[%!?/,;]|>>>|\.\.\.|In \[)|=[ \t]*[%!]|\?", re.M)
+_ESCAPES = re.compile(r"^[ \t]*[%!?/,;]|=[ \t]*[%!]|\?[ \t]*$", re.M)  # each is one pass of IPython's over the cell
+TRANSFORM_LIMIT = 500  # more, and IPython gives up on the cell (TRANSFORM_LOOP_LIMIT): Jupyter cannot run it either
 
 
 def _notebook_cells(text: str, name: str, notes: list[str]) -> list[Cell]:
+    """The code cells of a notebook, turned into plain Python by IPython's own input
+    transformers (as Jupyter does before running a cell): a magic or shell line becomes
+    ``pass`` (inside an expression: ``None``), a cell magic other than ``%%time`` and its
+    like drops the cell. The transformers tokenize the cell, so a continuation line that
+    starts with ``%`` or ``!=`` stays Python."""
     cells, neutralised, dropped = [], 0, []
-    for index, cell in enumerate(_raw_cells(text, name), start=1):
-        if cell.get("cell_type") != "code":
+    for index, cell_type, src in _notebook_sources(text, name):
+        if cell_type != "code":
             continue
-        src = _cell_source(cell, f"{name}, cell {index}")
-        src = src.replace("\r\n", "\n").replace("\r", "\n")
-        lines = src.split("\n")
-        first = lines[0].strip() if lines else ""
-        if first.startswith("%%"):
-            magic = first[2:].split()[0] if first[2:].split() else ""
-            if magic not in _CELL_MAGICS_KEEP:
-                dropped.append(index)
-                continue
-            lines[0] = ""
-        out = []
-        for line in lines:
-            m = _LINE_NEUTRAL.match(line)
-            if m and line.strip():
-                out.append(f"{m.group(1)}pass  # (removed: {line.strip()[:60]})")
-                neutralised += 1
-            else:
-                out.append(line)
-        cells.append(Cell("\n".join(out), f"{name}, cell {index}", index))
+        code, count = _plain_python(src.replace("\r\n", "\n").replace("\r", "\n"))
+        if code is None:
+            dropped.append(index)
+            continue
+        neutralised += count
+        cells.append(Cell(code, f"{name}, cell {index}", index))
     if neutralised:
         notes.append(f"{neutralised} IPython magic or shell line(s) were skipped")
     if dropped:
@@ -320,13 +334,127 @@ def _notebook_cells(text: str, name: str, notes: list[str]) -> list[Cell]:
     return cells
 
 
+def _plain_python(src: str, depth: int = 0) -> tuple[str | None, int]:
+    """A cell's code as plain Python and how many magic or shell lines were neutralised; None
+    for a cell whose cell magic does not run its code (``%%bash``). Line numbers stay."""
+    lines = src.split("\n")
+    blank = next((i for i, line in enumerate(lines) if line.strip()), len(lines))  # IPython drops them: kept here
+    cell = "\n".join(lines[blank:])
+    if not (_TRANSFORMABLE.search(cell) or cell[:1] in (" ", "\t")) or len(_ESCAPES.findall(cell)) > TRANSFORM_LIMIT:
+        return src, 0  # nothing IPython would change (fast for a long cell), or more than it would
+    from IPython.core.inputtransformer2 import TransformerManager  # see NOTEBOOK_MODULES
+
+    try:
+        code = TransformerManager().transform_cell(cell)
+    except Exception:  # IPython gave up on it (a tokenize error): Python reports what is wrong
+        return src, 0
+    tree = _parse(code)
+    if tree is None:
+        return "\n" * blank + code, 0
+    if len(tree.body) == 1 and (magic := _ipython_call(tree.body[0])) and magic[0] == "run_cell_magic":
+        if _arg(magic[1], 0) not in _CELL_MAGICS_KEEP or depth >= 10:
+            return None, 0
+        body, count = _plain_python(_arg(magic[1], 2), depth + 1)
+        return (None, 0) if body is None else ("\n" * (blank + 1) + body, count)  # the %%time line: blank now
+    code, count = _neutralise(code, tree)
+    return "\n" * blank + code, count
+
+
+def _parse(code: str):
+    try:
+        return ast.parse(code)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):  # compiled again later, with the message
+        return None
+
+
+def _ipython_call(node: ast.AST) -> tuple[str, list[ast.expr]] | None:
+    """``("system", args)`` for ``get_ipython().system(...)`` and its like (the call itself, or
+    a statement that is only the call), else None."""
+    call = node.value if isinstance(node, ast.Expr) else node
+    if isinstance(call, ast.Call) and isinstance(func := call.func, ast.Attribute) \
+            and isinstance(owner := func.value, ast.Call) and isinstance(owner.func, ast.Name) \
+            and owner.func.id == "get_ipython" and not owner.args \
+            and (func.attr in _IPYTHON_CALLS or func.attr == "run_cell_magic"):
+        return func.attr, call.args
+    return None
+
+
+def _arg(args: list[ast.expr], i: int) -> str:
+    return str(args[i].value) if len(args) > i and isinstance(args[i], ast.Constant) else ""
+
+
+def _neutralise(code: str, tree: ast.Module) -> tuple[str, int]:
+    """Replace each IPython call in ``code`` by ``pass  # (removed: %magic …)`` when it is a
+    statement of its own on its line, else (``x = !ls``) by ``None``; line numbers stay."""
+    lines = code.split("\n")
+    edits = {}  # the call's id: (line, column, end line, end column, replacement); columns in UTF-8 bytes, as ast's
+    for node in ast.walk(tree):
+        found = _ipython_call(node)
+        if found is None or found[0] not in _IPYTHON_CALLS:
+            continue
+        if isinstance(node, ast.Expr):
+            if lines[node.lineno - 1].encode()[:node.col_offset].strip() \
+                    or lines[node.end_lineno - 1].encode()[node.end_col_offset:].strip():
+                continue  # another statement on its line: the call alone becomes None
+            shown = " ".join((_IPYTHON_CALLS[found[0]] + " ".join(_arg(found[1], i) for i in range(len(found[1])))).split())
+            edits[id(node.value)] = (node.lineno, node.col_offset, node.end_lineno, node.end_col_offset,
+                                     f"pass  # (removed: {shown[:60]})")
+        else:
+            edits.setdefault(id(node), (node.lineno, node.col_offset, node.end_lineno, node.end_col_offset, "None"))
+    for first, col, last, end_col, new in sorted(edits.values(), reverse=True):  # right to left
+        head, tail = lines[first - 1].encode()[:col].decode(), lines[last - 1].encode()[end_col:].decode()
+        lines[first - 1:last] = [head + new + tail] + [""] * (last - first)
+    return "\n".join(lines), len(edits)
+
+
 NOT_A_NOTEBOOK = "is not a valid Jupyter notebook"
 SAVE_AGAIN = "hand in the .ipynb file as Jupyter saves it"
 
 
-def _raw_cells(text: str, name: str) -> list[dict]:
-    """The notebook's cells as JSON objects: nbformat 4's ``cells``, or the ``cells`` of nbformat
-    3's ``worksheets``. Anything Jupyter could not open either is a one-line SubmissionError."""
+def _notebook_sources(text: str, name: str) -> list[tuple[int, str, str]]:
+    """(number, cell type, source) of each cell of a notebook, read by nbformat and converted
+    to nbformat 4 as Jupyter opens it (nbformat 2's and 3's worksheets too).
+
+    Our own reading comes first, for its one-line messages (where the JSON is broken, which
+    cell is no cell) and for a notebook nbformat cannot convert although its cells are
+    clear (hand-made, without ``metadata``): its cells are then read as they are. nbformat's
+    validation is left out: Jupyter opens a notebook it warns about, and so do we.
+    """
+    nb, raw = _raw_cells(text, name)
+    cells = [(i, c.get("cell_type"), _cell_source(c, f"{name}, cell {i}") if c.get("cell_type") == "code" else "")
+             for i, c in enumerate(raw, start=1)]
+    converted = _nbformat_cells(nb)
+    if converted is None or len(converted) != len(cells):
+        return cells
+    return [(i, cell_type, src if cell_type == "code" else "") for i, (cell_type, src) in enumerate(converted, start=1)]
+
+
+def _nbformat_cells(nb: dict) -> list[tuple[str, str]] | None:
+    """(cell type, source) of each cell, as nbformat converts the notebook to version 4 (what
+    ``nbformat.reads(text, as_version=4)`` does, from the parsed JSON); None when it cannot."""
+    import warnings
+
+    import nbformat  # see NOTEBOOK_MODULES
+
+    major = nb.get("nbformat")
+    if type(major) is not int or major not in nbformat.versions:
+        major = 4 if isinstance(nb.get("cells"), list) else 3
+    minor = nb.get("nbformat_minor") if type(nb.get("nbformat_minor")) is int else 0
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            node = nbformat.versions[major].to_notebook_json(dict(nb, nbformat=major, nbformat_minor=minor), minor=minor)
+            node = nbformat.convert(node, 4)
+            out = [(cell.get("cell_type"), cell.get("source", "")) for cell in node.cells]
+    except Exception:  # a notebook nbformat cannot convert (its own errors, KeyError, AttributeError …)
+        return None
+    return out if all(isinstance(src, str) for _, src in out) else None
+
+
+def _raw_cells(text: str, name: str) -> tuple[dict, list[dict]]:
+    """The notebook and its cells as JSON objects: nbformat 4's ``cells``, or the ``cells`` of
+    nbformat 3's ``worksheets``. Anything Jupyter could not open either is a one-line
+    SubmissionError."""
     try:
         nb = json.loads(text)
     except ValueError as e:
@@ -345,7 +473,7 @@ def _raw_cells(text: str, name: str) -> list[dict]:
         if not isinstance(cell, dict):
             raise SubmissionError(f"{name} {NOT_A_NOTEBOOK}: cell {index} is {_json_type(cell)}, not a cell — "
                                   f"{SAVE_AGAIN}")
-    return cells
+    return nb, cells
 
 
 def _cell_source(cell: dict, where: str) -> str:

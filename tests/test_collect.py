@@ -129,3 +129,91 @@ def test_a_deeply_nested_expression_is_a_syntax_error_not_a_crash(grade_text):
     assert result.score == 0
     assert {c.message for c in result.checks} == {"your file has a syntax error, so nothing could be run — "
                                                   "exercise03.py: nested too deeply to compile"}
+
+
+# --------------------------------------------------------------------------- IPython's own reading of a cell
+
+
+CONTINUATIONS = [  # PEP 8 continuation lines that start like a shell line (!=) or a magic (%)
+    ('    assert image.shape[0] == channels, "image and kernel have different channel counts"\n',
+     '    if (image.shape[0]\n            != channels):\n'
+     '        raise AssertionError("image and kernel have different channel counts")\n'),
+    ("    return (n + 2 * padding - kernel_size) // stride + 1\n",
+     "    span = n + 2 * padding - kernel_size\n    return (span - span\n            % stride) // stride + 1\n"),
+]
+
+
+def test_continuation_lines_starting_with_not_equal_or_percent_score_in_a_notebook_as_in_the_py_file(
+        grade_text, solution_text, mutate):
+    text = solution_text(EX)
+    for old, new in CONTINUATIONS:
+        text = mutate(text, old, new)
+    cells = split_into_cells(text)
+    relu = next(i for i, (_, src) in enumerate(cells) if src.startswith("def relu"))
+    cells[relu] = ("code", "%%time\n" + cells[relu][1])  # a cell magic whose code still runs
+    cells[1:1] = [("code", "%matplotlib inline\n!pip install x\nfiles = !ls\nnp?\n")]
+    py_result = grade_text(EX, text)
+    nb_result = grade_text(EX, notebook(cells), suffix=".ipynb")
+    assert (nb_result.score, py_result.score) == (17, 17)
+    assert "4 IPython magic or shell line(s) were skipped" in nb_result.notes
+
+
+def test_magics_and_shell_lines_become_harmless_statements_and_line_numbers_stay(tmp_path):
+    path = tmp_path / "exercise03.ipynb"
+    path.write_text(notebook([("code", "if True:\n    %matplotlib inline\n    files = !ls\nx = (1\n     % 2)\n"),
+                              ("code", "\n%%time\n!pip install x\ny = x\n")]))
+    source = read_submission(path)
+    assert [c.code for c in source.cells] == [
+        "if True:\n    pass  # (removed: %matplotlib inline)\n    files = None\nx = (1\n     % 2)\n",
+        "\n\npass  # (removed: !pip install x)\ny = x\n"]
+    assert source.notes == ["3 IPython magic or shell line(s) were skipped"]
+    assert source.syntax_errors() == []
+
+
+def test_long_cells_are_read_quickly_and_one_with_more_magics_than_ipython_allows_is_left_as_it_is(tmp_path, within):
+    plain = "x = 1\n" * 200_000
+    too_many = "%matplotlib inline\n" * 501
+    path = tmp_path / "exercise03.ipynb"
+    path.write_text(notebook([("code", plain), ("code", too_many)]))
+    with within(3):
+        source = read_submission(path)
+    assert [c.code for c in source.cells] == [plain, too_many]  # IPython gives up after 500: Jupyter cannot run it
+    assert source.notes == []
+
+
+def test_a_notebook_written_in_nbformat_3_is_graded(grade_text, solution_text):
+    from nbformat import v3
+
+    cells = [v3.new_heading_cell("Exercise 3")] + [v3.new_code_cell(input=src) for _, src in
+                                                    split_into_cells(solution_text(EX))]
+    text = v3.writes_json(v3.new_notebook(worksheets=[v3.new_worksheet(cells=cells)]))
+    assert '"nbformat": 3' in text and '"worksheets"' in text
+    result = grade_text(EX, text, suffix=".ipynb")
+    assert result.score == result.max_score == 17
+
+
+# --------------------------------------------------------------------------- encodings
+
+
+@pytest.mark.parametrize("data", [
+    "x = 'é'\r\n".encode("utf-8"), b"\xef\xbb\xbf" + "x = 'é'\n".encode("utf-8"), "x = 'é'\n".encode("utf-16"),
+    "x = 'é'\n".encode("utf-16-be").join([b"\xfe\xff", b""]), "x = 'é'\n".encode("utf-32"),
+    b"# -*- coding: latin-1 -*-\nx = '\xe9'\n",
+], ids=["UTF-8", "UTF-8 with a BOM", "UTF-16 LE with a BOM", "UTF-16 BE with a BOM", "UTF-32 with a BOM",
+        "Latin-1, declared"])
+def test_utf8_utf16_and_a_declared_encoding_are_read_as_text(tmp_path, data):
+    path = tmp_path / "exercise03.py"
+    path.write_bytes(data)
+    assert read_submission(path).cells[0].code.endswith("x = 'é'\n")
+
+
+@pytest.mark.parametrize("suffix, data", [
+    (".py", "x = 'é'\n".encode("utf-16-le")), (".py", "x = 'é'\n".encode("latin-1")),
+    (".ipynb", notebook([("code", "x = 'é'\n")]).encode("utf-16-le")),
+], ids=["UTF-16 without a BOM", "Latin-1, undeclared", "a notebook in UTF-16 without a BOM"])
+def test_a_file_that_is_not_utf8_text_is_one_line_saying_so(tmp_path, suffix, data):
+    path = tmp_path / f"exercise03{suffix}"
+    path.write_bytes(data)
+    with pytest.raises(SubmissionError) as error:
+        read_submission(path)
+    assert str(error.value) == f"exercise03{suffix} is not UTF-8 text: save it as UTF-8"

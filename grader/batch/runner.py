@@ -216,9 +216,10 @@ def _warm(settings: Settings, warm_up: bool):
     import numpy  # noqa: F401
 
     from .. import engine
+    from ..collect import NOTEBOOK_MODULES
 
     info = settings.exercise
-    for name in info.preload:
+    for name in (*info.preload, *NOTEBOOK_MODULES):  # a child reading a notebook then imports nothing
         try:
             __import__(name)
         except ImportError:
