@@ -2,7 +2,7 @@
 
     grade list                         the exercises, their points, and whether a file is here
     grade start exercise03             write the exercise file into this folder
-    grade exercise03                   grade ./exercise03*.py or ./exercise03*.ipynb
+    grade exercise03                   grade the file here named like it (exercise03.py, Exercise 3.ipynb …)
     grade exercise03 --submission F    grade another file (also: --format json|junit|markdown, -o FILE)
     grade release [--check]            write exercises/ from solutions/ (course maintainers)
     grade ci-template                  a GitHub Actions workflow grading a submissions repository
@@ -71,7 +71,7 @@ def list_cmd(folder: Path):
         table.add_column(col, **kw)
     for info in registry.all_exercises():
         try:
-            found = find_submission(info.id, folder).name
+            found = find_submission(info, folder).name
         except SubmissionError:
             found = "-"
         hidden = f" +{info.hidden_points:g} hidden" if info.hidden_points else ""
@@ -100,7 +100,8 @@ def start(exercise: str, force: bool, folder: Path):
 @main.command("check")
 @click.argument("exercise")
 @click.option("--submission", "-s", type=click.Path(path_type=Path), default=None,
-              help="The .py or .ipynb file to grade (default: ./EXERCISE*.py or .ipynb).")
+              help="The .py or .ipynb file to grade (default: the one here named like the exercise: exercise03.py, "
+                   "Exercise 3.ipynb, ex3.py, convolution.py).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="rich",
               help="Report format; json is Gradescope's results.json.")
 @click.option("--output", "-o", "outputs", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
@@ -151,7 +152,7 @@ def run_grade(exercise: str, submission: Path | None, *, fmt: str = "rich", inst
         info = registry.find_exercise(exercise)
         if min_score is not None:
             min_points(min_score, 1.0)  # a usage error before the grading, not after
-        path = submission if submission is not None else find_submission(info.id, Path("."))
+        path = submission if submission is not None else find_submission(info, Path("."))
         if not Path(path).is_file():
             raise SubmissionError(f"submission file not found: {path}")
         if plots is not None and importlib.util.find_spec("matplotlib") is None:

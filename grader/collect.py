@@ -1,9 +1,12 @@
 """Find a student's submission and turn it into code cells the worker can run.
 
-A submission is one ``.py`` file or one ``.ipynb`` notebook. Notebooks are run cell by cell
-in one namespace (as "Run All" would, but carrying on after a failing cell), with IPython
-magics and shell lines neutralised so that plain Python can run them. Windows line endings,
-a UTF-8 byte-order mark and tabs are all fine. Nothing here executes student code.
+A submission is one ``.py`` file or one ``.ipynb`` notebook, found in a folder by one rule
+for ``grade EXERCISE`` and ``grade batch`` (``best_candidates``). Notebooks are read by
+nbformat (any version) and run cell by cell in one namespace (as "Run All" would, but
+carrying on after a failing cell); IPython's own input transformers turn each cell into
+Python, and its magics and shell lines are then neutralised. Windows line endings, tabs,
+UTF-8 with or without a byte-order mark and UTF-16 with one are all fine; other encodings
+are a one-line error. Nothing here executes student code.
 
 Everything a student hands in is read as a regular file only, and only after copying it into
 a private staging folder (``staged``): a symbolic link beside the submission may point at a
@@ -30,7 +33,10 @@ import tokenize
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
+
+if TYPE_CHECKING:
+    from .registry import ExerciseInfo
 
 MAX_SOURCE_BYTES = 20 << 20  # a .py or .ipynb read into memory (a notebook's size is mostly its outputs)
 MAX_FILE_BYTES = 64 << 20  # any file handed in (exercise11's weights are ~5 MB; its check allows 64 MB)
@@ -83,20 +89,56 @@ class Source:
         return errors
 
 
-def find_submission(exercise_id: str, folder: Path) -> Path:
-    """Return the one ``exerciseNN*.py`` or ``exerciseNN*.ipynb`` in ``folder``."""
-    candidates = sorted(p for p in folder.glob(f"{exercise_id}*")
-                        if p.suffix in (".py", ".ipynb") and p.is_file() and ".ipynb_checkpoints" not in p.parts)
-    if not candidates:
-        raise SubmissionError(f"no {exercise_id}*.py or {exercise_id}*.ipynb in {folder} — "
-                              f"run `grade start {exercise_id}` or pass --submission PATH")
-    if len(candidates) > 1:
-        exact = [p for p in candidates if p.stem == exercise_id]
-        if len(exact) == 1:
-            return exact[0]
-        names = ", ".join(p.name for p in candidates)
-        raise SubmissionError(f"several candidate files for {exercise_id} ({names}) — pick one with --submission PATH")
-    return candidates[0]
+CODE_SUFFIXES = (".py", ".ipynb")
+EXERCISE_WORDS = r"(?:exercises?|excercise|exercice|ex|exc|ue|uebung|übung|aufgabe|blatt|sheet|hw|homework|" \
+                 r"assignment|lab|task|tp|a)"
+
+
+def exercise_rank(path: Path, exercise: ExerciseInfo) -> int:
+    """0: named exactly like the exercise; 1: its id, number or an alias in the name; 2: other."""
+    stem = path.stem.lower()
+    if stem == exercise.id:
+        return 0
+    number = int(re.sub(r"\D", "", exercise.id) or -1)
+    flat = re.sub(r"[\s_\-.()]+", " ", stem)
+    if exercise.id in stem.replace(" ", "").replace("_", "") \
+            or re.search(rf"(?:^|[^a-z]){EXERCISE_WORDS} ?0*{number}(?!\d)", flat) \
+            or re.fullmatch(rf"0*{number}", flat.strip()) \
+            or any(re.search(rf"(?:^|[^a-z]){re.escape(a)}", flat) for a in exercise.aliases):
+        return 1
+    return 2
+
+
+def best_candidates(files: Iterable[Path], exercise: ExerciseInfo, *, named: bool = False) -> list[Path]:
+    """The ``.py`` and ``.ipynb`` files among ``files`` that could be ``exercise``: those named most
+    like it (``exercise_rank``), sorted by name. One file is the submission; several are for
+    the student to settle. With ``named`` a file must be named like the exercise (a working
+    folder holds other exercises too); else any is a candidate (a student's own folder)."""
+    code = [f for f in files if f.suffix.lower() in CODE_SUFFIXES]
+    ranks = {f: exercise_rank(f, exercise) for f in code}
+    best = min((r for r in ranks.values() if r < 2 or not named), default=None)
+    return sorted((f for f, r in ranks.items() if r == best), key=lambda f: f.name)
+
+
+def find_submission(exercise: str | ExerciseInfo, folder: Path) -> Path:
+    """Return the file in ``folder`` that ``grade EXERCISE`` grades: the one named most like the
+    exercise (``exercise03.py``, else ``Exercise 3.ipynb``, ``ex3.py``, ``convolution.py``), by
+    the rule ``grade batch`` applies to a student's folder. None or several: SubmissionError."""
+    if isinstance(exercise, str):
+        from .registry import find_exercise
+
+        exercise = find_exercise(exercise)
+    name = exercise.id
+    files = [p for p in Path(folder).iterdir() if not p.name.startswith(".") and p.is_file()] \
+        if Path(folder).is_dir() else []
+    chosen = best_candidates(files, exercise, named=True)
+    if not chosen:
+        raise SubmissionError(f"no {name}.py or {name}.ipynb (nor a file named like {name}) in {folder} — "
+                              f"run `grade start {name}` or pass --submission PATH")
+    if len(chosen) > 1:
+        raise SubmissionError(f"several candidate files could be {name}: {', '.join(p.name for p in chosen)} — "
+                              "pick one with --submission PATH")
+    return chosen[0]
 
 
 def read_submission(path: Path) -> Source:

@@ -139,3 +139,41 @@ def test_min_score_takes_points_or_a_share_of_the_points(tmp_path, solution_text
     assert run("exercise03", "--submission", str(buggy), "--min-score", f"{share + 1:.1f}%").exit_code == 1
     result = run("exercise03", "--submission", str(buggy), "--min-score", "120%")
     assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "--min-score '120%'" in result.stderr
+
+
+def test_grade_finds_a_notebook_named_like_the_exercise_and_every_report_names_the_file_it_graded(tmp_path):
+    runner = CliRunner()
+    with runner.isolated_filesystem(temp_dir=tmp_path):
+        cells = [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                  "source": Path(SOLUTION).read_text()}]
+        Path("Exercise 3.ipynb").write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4,
+                                                        "nbformat_minor": 4}))
+        Path("exercise04.py").write_text("")  # another exercise's file: not a candidate
+        rich = runner.invoke(main, ["exercise03"])
+        assert rich.exit_code == 0, rich.output
+        assert "graded Exercise 3.ipynb\nall public checks passed: 17/17 points\n" in rich.stdout
+        markdown = runner.invoke(main, ["exercise03", "--format", "markdown"]).stdout
+        assert "graded `Exercise 3.ipynb`\n\n**all public checks passed: 17/17 points**" in markdown
+        junit = ET.fromstring(runner.invoke(main, ["exercise03", "--format", "junit"]).stdout)
+        assert junit.find("testsuite/properties/property[@name='submission']").get("value") == "Exercise 3.ipynb"
+        assert json.loads(runner.invoke(main, ["exercise03", "--format", "json"]).stdout)["submission"] == \
+            "Exercise 3.ipynb"
+
+
+def test_several_files_named_like_the_exercise_are_one_line_listing_them(tmp_path):
+    runner = CliRunner()
+    with runner.isolated_filesystem(temp_dir=tmp_path):
+        Path("ex3.py").write_text("")
+        Path("Exercise 3.ipynb").write_text("{}")
+        result = runner.invoke(main, ["exercise03"])
+    assert result.exit_code == 2
+    assert result.stderr == ("grade: several candidate files could be exercise03: Exercise 3.ipynb, ex3.py — "
+                             "pick one with --submission PATH\n")
+
+
+def test_a_file_in_utf16_without_a_mark_is_one_line_not_a_syntax_error_per_check(tmp_path):
+    path = tmp_path / "exercise03.py"
+    path.write_bytes(Path(SOLUTION).read_text().encode("utf-16-le"))
+    result = run("exercise03", "--submission", str(path))
+    assert result.exit_code == 2
+    assert result.stderr == "grade: exercise03.py is not UTF-8 text: save it as UTF-8\n"

@@ -217,3 +217,31 @@ def test_a_file_that_is_not_utf8_text_is_one_line_saying_so(tmp_path, suffix, da
     with pytest.raises(SubmissionError) as error:
         read_submission(path)
     assert str(error.value) == f"exercise03{suffix} is not UTF-8 text: save it as UTF-8"
+
+
+# --------------------------------------------------------------------------- which file `grade exercise03` grades
+
+
+@pytest.mark.parametrize("name", ["Exercise 3.ipynb", "Exercise03.ipynb", "ex3.py", "uebung_03.py", "convolution.py"])
+def test_find_submission_finds_a_file_named_like_the_exercise_as_grade_batch_does(tmp_path, name):
+    (tmp_path / name).write_text("x = 1\n")
+    (tmp_path / "exercise04.py").write_text("x = 1\n")  # another exercise in the same working folder
+    (tmp_path / "notes.py").write_text("x = 1\n")
+    assert find_submission(EX, tmp_path).name == name
+
+
+def test_find_submission_prefers_the_exact_name_and_lists_equally_good_candidates(tmp_path):
+    for name in ("exercise03.py", "Exercise 3 old.ipynb", "ex3_draft.py"):
+        (tmp_path / name).write_text("x = 1\n")
+    assert find_submission(EX, tmp_path).name == "exercise03.py"
+    (tmp_path / "exercise03.py").unlink()
+    with pytest.raises(SubmissionError) as error:
+        find_submission(EX, tmp_path)
+    assert str(error.value) == ("several candidate files could be exercise03: Exercise 3 old.ipynb, ex3_draft.py — "
+                                "pick one with --submission PATH")
+
+
+def test_find_submission_never_takes_a_file_not_named_like_the_exercise(tmp_path):
+    (tmp_path / "my_solution.py").write_text("x = 1\n")
+    with pytest.raises(SubmissionError, match="grade start exercise03"):
+        find_submission(EX, tmp_path)

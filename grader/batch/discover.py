@@ -10,7 +10,8 @@ Layouts (mixed freely, also inside a ``.zip``):
 
 A student's folder may hold the exercise under any name ending ``.py`` or ``.ipynb``: a file
 named like the exercise wins (``exercise03.py``, then ``Exercise 3 final.ipynb``, ``ex3.py``,
-``convolution.py``), else the only candidate. No candidate, or several equally good ones,
+``convolution.py``), else the only candidate (``collect.best_candidates``, the rule ``grade
+EXERCISE`` applies to a working folder too, where a file must be named like it). No candidate, or several equally good ones,
 is that student's problem (a row in the gradebook), never the whole run's. Every other file
 stays next to the chosen one (exercise11 needs its weights file beside the ``.py``); a zip a
 student handed in is unpacked when it is all there is.
@@ -31,17 +32,16 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..collect import MAX_FILE_BYTES, MAX_TOTAL_BYTES, SubmissionError, copy_regular, kind_of, read_chunks, size_text
+from ..collect import (CODE_SUFFIXES, MAX_FILE_BYTES, MAX_TOTAL_BYTES, SubmissionError, best_candidates, copy_regular,
+                       kind_of, read_chunks, size_text)
+from ..collect import exercise_rank  # noqa: F401  (the rule lives in collect, shared with `grade EXERCISE`)
 from ..registry import ExerciseInfo
 from . import unzip
 from .export import file_stem
 
-CODE_SUFFIXES = (".py", ".ipynb")
 SKIPPED_FOLDERS = (".ipynb_checkpoints", "__pycache__", ".git", ".venv", "venv", "node_modules")
 MOODLE_FOLDER = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_(?:assignsubmission|assignfeedback)_(?P<plugin>[a-z]+)_?$")
 MOODLE_FILE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<file>.+)$")
-EXERCISE_WORDS = r"(?:exercises?|excercise|exercice|ex|exc|ue|uebung|übung|aufgabe|blatt|sheet|hw|homework|" \
-                 r"assignment|lab|task|tp|a)"
 
 
 @dataclass
@@ -231,21 +231,6 @@ def _tree_size(folder: Path) -> int:
     return sum(os.lstat(os.path.join(top, name)).st_size for top, _, names in os.walk(folder) for name in names)
 
 
-def exercise_rank(path: Path, exercise: ExerciseInfo) -> int:
-    """0: named exactly like the exercise; 1: its id, number or an alias in the name; 2: other."""
-    stem = path.stem.lower()
-    if stem == exercise.id:
-        return 0
-    number = int(re.sub(r"\D", "", exercise.id) or -1)
-    flat = re.sub(r"[\s_\-.()]+", " ", stem)
-    if exercise.id in stem.replace(" ", "").replace("_", "") \
-            or re.search(rf"(?:^|[^a-z]){EXERCISE_WORDS} ?0*{number}(?!\d)", flat) \
-            or re.fullmatch(rf"0*{number}", flat.strip()) \
-            or any(re.search(rf"(?:^|[^a-z]){re.escape(a)}", flat) for a in exercise.aliases):
-        return 1
-    return 2
-
-
 def _choose(student: Student, exercise: ExerciseInfo, root: Path) -> None:
     total = sum(f.lstat().st_size for f in student.files)
     if total > MAX_TOTAL_BYTES:
@@ -255,7 +240,7 @@ def _choose(student: Student, exercise: ExerciseInfo, root: Path) -> None:
         student.sha256 = files_digest(student.files) if not student.refused else ""
     except SubmissionError as e:  # a file was swapped for a link or a FIFO since it was looked at
         student.refused.append(str(e))
-    candidates = [f for f in student.files if f.suffix.lower() in CODE_SUFFIXES]
+    candidates = best_candidates(student.files, exercise)
     if student.refused:
         more = f" (and {len(student.refused) - 1} more)" if len(student.refused) > 1 else ""
         student.problem = student.refused[0] + more
@@ -265,14 +250,12 @@ def _choose(student: Student, exercise: ExerciseInfo, root: Path) -> None:
         student.problem = "; ".join(student.left_aside) if student.left_aside and not student.files else \
             f"no .py or .ipynb file handed in (found: {others})"
         return
-    best = min(exercise_rank(f, exercise) for f in candidates)
-    chosen = [f for f in candidates if exercise_rank(f, exercise) == best]
-    if len(chosen) > 1:
-        names = ", ".join(f.name for f in chosen)
+    if len(candidates) > 1:
+        names = ", ".join(f.name for f in candidates)
         student.problem = f"several files could be {exercise.id}: {names} — keep one, or name it {exercise.id}.py"
         return
-    student.file = chosen[0]
-    student.source = _shown(chosen[0], root)
+    student.file = candidates[0]
+    student.source = _shown(candidates[0], root)
 
 
 def _shown(path: Path, root: Path) -> str:

@@ -89,8 +89,11 @@ def render(result: ExerciseResult, console: Console | None = None, verbose: bool
         console.print(Text(f"sandbox: {result.sandbox}", style="dim"))
         if result.output:
             console.print(Panel(Text(result.output[-4000:]), title="what your code printed", border_style="dim"))
-        console.print(Text(f"graded in {result.duration:.2f} s by grader {result.grader_version}; "
-                           f"submission sha256 {result.sha256[:12]}", style="dim"))
-    console.print(Text(f"\n{verdict(result)}", style="bold green" if result.passed else "bold"))
+    graded = f"graded {result.submission}"
+    if verbose:
+        graded += (f" in {result.duration:.2f} s by grader {result.grader_version}; "
+                   f"submission sha256 {result.sha256[:12]}")
+    console.print(Text(f"\n{graded}", style="dim"))
+    console.print(Text(verdict(result), style="bold green" if result.passed else "bold"))
     if hidden := hidden_line(result):
         console.print(Text(hidden, style="dim"))

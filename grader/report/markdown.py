@@ -29,6 +29,7 @@ def render(result: ExerciseResult) -> str:
     blocks += [_confusion(c.details) for c in result.checks if has_classes(c.details)]
     for c in failed_checks(result):
         blocks += [f"#### ❌ {_inline(c.title)}", _code_block(check_output(c))]
+    blocks.append(f"graded {_code_span(result.submission)}")
     blocks.append(f"**{verdict(result)}**")
     if hidden := hidden_line(result):
         blocks.append(f"*{hidden}*")
@@ -59,7 +60,18 @@ def _inline(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _fence(text: str, shortest: int) -> str:
+    """Backticks enough to fence ``text`` (more than any run inside: student values may contain some)."""
+    return "`" * max(shortest, 1 + max((len(m) for m in re.findall(r"`+", text)), default=0))
+
+
 def _code_block(text: str) -> str:
-    """A fenced block longer than any run of backticks inside (student values may contain some)."""
-    fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`+", text)), default=0))
+    fence = _fence(text, 3)
     return f"{fence}text\n{text}\n{fence}"
+
+
+def _code_span(text: str) -> str:
+    """One line as inline code (a file name: ``exercise_03.py`` keeps its underscores)."""
+    text = " ".join(str(text).split())
+    fence = _fence(text, 1)
+    return f"{fence} {text} {fence}" if text.startswith("`") or text.endswith("`") else f"{fence}{text}{fence}"
