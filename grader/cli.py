@@ -19,7 +19,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__, registry
+from . import __version__, extras, registry
 from .collect import SubmissionError
 from .sandbox import IsolationError
 
@@ -150,6 +150,7 @@ def run_grade(exercise: str, submission: Path | None, *, fmt: str = "rich", inst
 
     try:
         info = registry.find_exercise(exercise)
+        extras.require(info)  # torch missing: say so, never grade (a student would read it as their failure)
         if min_score is not None:
             min_points(min_score, 1.0)  # a usage error before the grading, not after
         path = submission if submission is not None else find_submission(info, Path("."))
@@ -158,7 +159,7 @@ def run_grade(exercise: str, submission: Path | None, *, fmt: str = "rich", inst
         if plots is not None and importlib.util.find_spec("matplotlib") is None:
             raise ValueError("--plots needs matplotlib: pip install 'dlcourse-grader[plots]'")
         _check_isolation(sandbox, official, allow_unsafe_sandbox)
-    except (registry.UnknownExercise, SubmissionError, ValueError, IsolationError) as e:
+    except (registry.UnknownExercise, extras.MissingDependency, SubmissionError, ValueError, IsolationError) as e:
         _fail(str(e))
     from .engine import grade
     from .sandbox.process import Limits
@@ -336,7 +337,7 @@ def batch_cmd(exercise, submissions, out, workers, timeout, regrade, regrade_all
                            regrade_all=regrade_all, gradebook=gradebook, data_dir=data_dir, sandbox=not no_sandbox,
                            progress=not no_progress, verbose=verbose, console=Console(stderr=True, highlight=False),
                            allow_unsafe_sandbox=allow_unsafe_sandbox)
-    except (registry.UnknownExercise, SubmissionError, IsolationError) as e:
+    except (registry.UnknownExercise, extras.MissingDependency, SubmissionError, IsolationError) as e:
         _fail(str(e))
     except KeyboardInterrupt:
         _fail("interrupted — every student graded so far is in the gradebook; run the same command to go on", 130)

@@ -21,7 +21,7 @@ from typing import Iterable
 
 from rich.console import Console
 
-from .. import __version__, registry
+from .. import __version__, extras, registry
 from ..collect import SubmissionError
 from ..sandbox.process import require_isolation
 from . import export
@@ -77,13 +77,15 @@ def run_batch(exercise: str | registry.ExerciseInfo, submissions: str | Path, *,
     """Grade every submission in ``submissions`` (a folder or .zip) and write the exports.
 
     Raises ``registry.UnknownExercise`` or ``SubmissionError`` for usage errors (no such
-    exercise, no such folder, an unknown student in ``regrade``), and ``IsolationError``
+    exercise, no such folder, an unknown student in ``regrade``), ``extras.MissingDependency``
+    when the exercise needs a library this machine lacks (torch), and ``IsolationError``
     when this machine cannot give the workers the full sandbox (batch grades are official)
     and ``allow_unsafe_sandbox`` is not set.
     """
-    require_isolation(sandbox, allow_unsafe=allow_unsafe_sandbox)
     started = time.monotonic()
     info = exercise if isinstance(exercise, registry.ExerciseInfo) else registry.find_exercise(exercise)
+    extras.require(info)
+    require_isolation(sandbox, allow_unsafe=allow_unsafe_sandbox)
     submissions = Path(submissions)
     out = Path(out) if out is not None else default_out(submissions, info.id)
     console = console or Console(stderr=True, highlight=False)
