@@ -34,16 +34,41 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 class ExerciseGroup(click.Group):
-    """A group whose unknown first word is an exercise: ``grade exercise03`` = ``grade check exercise03``."""
+    """A group whose unknown first word is an exercise: ``grade exercise03`` = ``grade check exercise03``,
+    under the name typed (its help reads ``Usage: grade exercise03 [OPTIONS]``)."""
 
     def resolve_command(self, ctx, args):
         if args and args[0] not in self.commands and not args[0].startswith("-"):
-            return "check", self.commands["check"], args
+            try:
+                registry.find_exercise(args[0])  # a typo is one line suggesting the exercise, also with --help
+            except registry.UnknownExercise as e:
+                _fail(str(e))
+            return args[0], self.commands["check"], args
         return super().resolve_command(ctx, args)
 
     def format_usage(self, ctx, formatter):
         formatter.write_usage("grade", "EXERCISE [--submission PATH] [--format rich|json|junit|markdown] "
                                        "[-o FILE] | COMMAND ...")
+
+
+class GradeCommand(click.Command):
+    """``grade check EXERCISE``; called as ``grade exercise03``, its usage and help speak of that
+    exercise, whose name is then the command, not an argument."""
+
+    def collect_usage_pieces(self, ctx):
+        if ctx.info_name == self.name:
+            return super().collect_usage_pieces(ctx)
+        return [self.options_metavar] + [piece for p in self.get_params(ctx) if p.name != "exercise"
+                                         for piece in p.get_usage_pieces(ctx)]
+
+    def format_help_text(self, ctx, formatter):
+        if ctx.info_name == self.name:
+            return super().format_help_text(ctx, formatter)
+        info = registry.find_exercise(ctx.info_name)
+        formatter.write_paragraph()
+        with formatter.indentation():
+            formatter.write_text(f"Grade your submission of {info.id} ({info.title}): the file given with "
+                                 f"--submission, else the one here named like {info.id}.")
 
 
 @click.group(cls=ExerciseGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -97,7 +122,7 @@ def start(exercise: str, force: bool, folder: Path):
     click.echo(f"wrote {target} — implement the functions, then run `grade {info.id}`")
 
 
-@main.command("check")
+@main.command("check", cls=GradeCommand)
 @click.argument("exercise")
 @click.option("--submission", "-s", type=click.Path(path_type=Path), default=None,
               help="The .py or .ipynb file to grade (default: the one here named like the exercise: exercise03.py, "

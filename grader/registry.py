@@ -107,6 +107,14 @@ def find_exercise(name: str) -> ExerciseInfo:
     for info in all_exercises():
         if key == info.id or key in info.aliases:
             return info
+    import difflib  # a typo ("exercize03"): the exercises whose id, title or an alias is most like it
+
+    ratios = [(difflib.SequenceMatcher(None, key, word).ratio(), info)
+              for info in all_exercises() for word in (info.id, info.title.lower(), *info.aliases)]
+    best = max((r for r, _ in ratios), default=0.0)
+    if best >= 0.75:
+        meant = " or ".join(dict.fromkeys(f"{info.id} ({info.title})" for r, info in ratios if r >= best - 1e-9))
+        raise UnknownExercise(f"unknown exercise '{name}' — did you mean {meant}? `grade list` shows them all")
     known = ", ".join(e.id for e in all_exercises())
     raise UnknownExercise(f"unknown exercise '{name}' (known: {known}) — `grade list` shows them all")
 

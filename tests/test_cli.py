@@ -141,6 +141,28 @@ def test_min_score_takes_points_or_a_share_of_the_points(tmp_path, solution_text
     assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "--min-score '120%'" in result.stderr
 
 
+def test_a_typo_in_the_exercise_suggests_the_exercise_in_one_line():
+    for typed in ("exercize03", "convolutoin"):
+        result = run(typed)
+        assert result.exit_code == 2
+        assert result.stderr == (f"grade: unknown exercise '{typed}' — did you mean exercise03 (Convolution by hand)? "
+                                 "`grade list` shows them all\n")
+    assert run("exercize03", "--help").stderr.startswith("grade: unknown exercise 'exercize03' — did you mean exercise03")
+
+
+def test_help_after_an_exercise_shows_the_command_typed_and_the_grading_options():
+    def help_of(*args):
+        return CliRunner().invoke(main, [*args, "--help"], prog_name="grade", catch_exceptions=False)
+
+    result = help_of("exercise03")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("Usage: grade exercise03 [OPTIONS]\n\n  Grade your submission of exercise03 "
+                                    "(Convolution by hand)")
+    assert all(option in result.stdout for option in ("--submission", "--format", "--instructor", "--min-score"))
+    assert help_of("3").stdout.startswith("Usage: grade 3 [OPTIONS]\n")
+    assert help_of("check").stdout.startswith("Usage: grade check [OPTIONS] EXERCISE\n")
+
+
 def test_grade_finds_a_notebook_named_like_the_exercise_and_every_report_names_the_file_it_graded(tmp_path):
     runner = CliRunner()
     with runner.isolated_filesystem(temp_dir=tmp_path):
