@@ -200,9 +200,10 @@ def dropout_is_unbiased(sub, x, p):
 
 @check(points=1, functions=("dropout",))
 def dropout_draws_its_masks_from_rng(sub):
-    """dropout draws its masks from the rng it is given (same seed, same mask) and works with rng=None.
+    """dropout draws its masks from the rng it is given (same seed, same mask) and, with rng=None, fresh ones.
 
-    Different seeds must give different masks: for a correct solution two independent masks of
+    Different seeds must give different masks, and two calls with rng=None too (a fixed default
+    seed would drop the same units every step): for a correct solution two independent masks of
     1,000 elements agree with probability (p² + (1 − p)²)^1000 ≤ 0.68^1000 < 1e-160.
     """
     x = _pattern((1000,))
@@ -219,7 +220,11 @@ def dropout_draws_its_masks_from_rng(sub):
                "generators with different seeds gave the same mask: draw the mask from the `rng` you are given",
                got=c)
         what = f"dropout(x, {p})  # rng=None"
-        _expect_dropped_or_scaled(_expect_float_array(sub.dropout(x, p), x.shape, what), x, p, what)
+        d = _expect_float_array(sub.dropout(x, p), x.shape, what)
+        _expect_dropped_or_scaled(d, x, p, what)
+        e = _expect_float_array(sub.dropout(x, p), x.shape, what)
+        expect(not np.array_equal(d, e), what, "two calls with rng=None dropped the same units: without an rng, "
+               "draw fresh randomness (np.random.default_rng() with no seed), not a fixed seed", got=e)
 
 
 # --------------------------------------------------------------------------- test_time_weights (1 point)

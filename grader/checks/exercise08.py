@@ -101,7 +101,8 @@ def _expect_weights(got, fan_in: int, fan_out: int, what: str) -> np.ndarray:
 
 
 def _expect_rng_is_used(sub, scheme: str) -> None:
-    """The same seed gives the same matrix; rng=None works (a small matrix, fans 7 and 5)."""
+    """The same seed gives the same matrix; rng=None draws a fresh one each time (a small matrix, fans 7 and 5;
+    35 continuous draws repeat by chance with probability 0)."""
     what = f'init_dense(7, 5, "{scheme}", rng=np.random.default_rng(…))'
     a = _expect_weights(sub.init_dense(7, 5, scheme, rng=worker_rng(sub, "init_dense", 1)), 7, 5, what)
     b = _expect_weights(sub.init_dense(7, 5, scheme, rng=worker_rng(sub, "init_dense", 1)), 7, 5, what)
@@ -109,6 +110,9 @@ def _expect_rng_is_used(sub, scheme: str) -> None:
                                        "from `rng` (not from np.random or a new default_rng())", got=b)
     what = f'init_dense(7, 5, "{scheme}")  # rng=None'
     c = _expect_weights(sub.init_dense(7, 5, scheme), 7, 5, what)
+    d = _expect_weights(sub.init_dense(7, 5, scheme), 7, 5, what)
+    expect(not np.array_equal(c, d), what, "two calls with rng=None gave the same weights: without an rng, draw "
+           "fresh randomness (np.random.default_rng() with no seed), not a fixed seed", got=d)
     if scheme == "glorot_uniform":
         limit = ref.glorot_uniform_limit(7, 5)
         expect(bool(np.all(np.abs(c) <= limit * (1 + 1e-12))), what,

@@ -367,7 +367,10 @@ def random_flip_flips_each_image_independently_with_probability_one_half(sub):
 
 @check(points=1, functions=("random_flip",))
 def random_flip_draws_from_rng_and_undoes_itself(sub):
-    """The same seed gives the same flips, so flipping twice with it gives back the batch; rng=None works."""
+    """The same seed gives the same flips, so flipping twice with it gives back the batch; rng=None draws fresh coins.
+
+    Two calls with rng=None flip the same 64 images alike with probability 2^-64 (one coin per image).
+    """
     images = np.arange(8 * 3 * 4, dtype=np.uint8).reshape(8, 1, 3, 4)
     for horizontal, vertical in ((True, False), (True, True)):
         kw = _flip_kwargs(horizontal, vertical)
@@ -383,6 +386,11 @@ def random_flip_draws_from_rng_and_undoes_itself(sub):
                "(a flip is its own inverse)", expected=images, got=twice)
         what = _flip_what(kw, "None")
         _expect_flips(_expect_batch(sub.random_flip(images, **kw), images, what), images, horizontal, vertical, what)
+    many = np.arange(64 * 2, dtype=np.uint8).reshape(64, 1, 1, 2)  # 64 images that a horizontal flip changes
+    what = _flip_what({}, "None").replace("images", "images of shape (64, 1, 1, 2)", 1)
+    first, second = (_expect_batch(sub.random_flip(many), many, what) for _ in range(2))
+    expect(not np.array_equal(first, second), what, "two calls with rng=None flipped the same images: without an "
+           "rng, draw fresh randomness (np.random.default_rng() with no seed), not a fixed seed", got=second)
 
 
 # --------------------------------------------------------------------------- random_shift (4 points)
