@@ -78,6 +78,7 @@ def grade(exercise: str | registry.ExerciseInfo, submission: str | Path | Source
     # functions whose smallest failing input is already shown: later checks of them shrink less,
     # and hidden checks neither use nor set this, so public checks read the same in every mode
     shrunk: set[str] = set()
+    reference, defaults_seen = _reference(info.id), set()  # each function's defaults: checked once, first check
     try:
         if sub is not None:
             report = sub.ensure_loaded()
@@ -96,8 +97,11 @@ def grade(exercise: str | registry.ExerciseInfo, submission: str | Path | Source
                 hidden_skipped.append(spec.points)
                 continue
             again = not spec.hidden and any(f in shrunk for f in spec.functions)
+            wrong = None if spec.hidden or sub is None or fatal else _wrong_default(spec, sub, reference, defaults_seen)
             result = _run_check(spec, ex, sub, fatal, static_rules, max_examples,
-                                ex.shrink_calls_again if again else ex.shrink_calls)
+                                ex.shrink_calls_again if again else ex.shrink_calls) if wrong is None else \
+                CheckResult(name=spec.name, title=spec.title, max_score=spec.points, functions=spec.functions,
+                            score=0.0, outcome="failed", message=wrong)
             if result.counterexample is not None and is_search(spec) and not spec.hidden:
                 shrunk.update(spec.functions)
             results.append(result)
@@ -129,6 +133,55 @@ def _settle_runtime() -> None:
     if torch is not None:
         torch.set_num_threads(1)
     gc.freeze()
+
+
+def _reference(exercise: str):
+    """The exercise's reference module (the documented signatures), or None."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"reference.{exercise}")
+    except ImportError:
+        return None
+
+
+def _wrong_default(spec: CheckSpec, sub: Submission, reference, seen: set[str]) -> str | None:
+    """On the first check of each of its functions: a documented default (the reference's) that the
+    submission's signature changed, as the check's failure message; else None.
+
+    No example would notice a changed default the checks always pass explicitly (fcnn's
+    activation), yet the student's users would: every documented default is part of the task.
+    """
+    import inspect
+
+    for fname in spec.functions:
+        if fname in seen or reference is None or not callable(getattr(reference, fname, None)):
+            continue
+        seen.add(fname)
+        if fname in sub.stubs or fname not in (sub.load.names if sub.load else {}):
+            continue
+        try:
+            expected = {k: p.default for k, p in inspect.signature(getattr(reference, fname)).parameters.items()
+                        if p.default is not inspect.Parameter.empty}
+            got = sub.probe("defaults", sub.handle(fname)) if expected else {}
+        except (Abort, StudentError, TypeError, ValueError):
+            continue
+        if not isinstance(got, dict):
+            continue
+        for name, value in expected.items():
+            if name in got and got[name] != "<object>" and not _same_default(got[name], value):
+                return (f"{fname}'s default {name}={got[name]!r} is not the task's {name}={value!r} — keep the "
+                        "signature the exercise file gives (callers rely on the defaults)")
+    return None
+
+
+def _same_default(got, expected) -> bool:
+    """Equal as the task means it: a list for a tuple is fine, 1e-5 and 0.00001 are one float."""
+    if isinstance(expected, (tuple, list)) and isinstance(got, (tuple, list)):
+        return len(got) == len(expected) and all(_same_default(g, e) for g, e in zip(got, expected))
+    if isinstance(expected, float) and isinstance(got, (int, float)) and not isinstance(got, bool):
+        return got == expected
+    return type(got) is type(expected) and got == expected
 
 
 def _forbidden_why(info: registry.ExerciseInfo) -> str:

@@ -197,8 +197,25 @@ def train_mode_varies(model, shape):
         model.train(was_training)
 
 
+def defaults(fn):
+    """Return {parameter: default} of a function's (or a class's) signature: plain values as they
+    are, anything else as the string "<object>" (compared by nothing)."""
+    import inspect
+
+    plain = (type(None), bool, int, float, str)
+    out = {}
+    for name, param in inspect.signature(fn).parameters.items():
+        if param.default is inspect.Parameter.empty:
+            continue
+        value = param.default
+        ok = isinstance(value, plain) or (isinstance(value, (tuple, list)) and all(isinstance(v, plain) for v in value))
+        out[name] = value if ok else "<object>"
+    return out
+
+
 PROBES = {
     "type_name": type_name,
+    "defaults": defaults,
     "module_info": module_info,
     "forward": forward,
     "set_linear_weights": set_linear_weights,
