@@ -10,7 +10,7 @@ from rich.text import Text
 
 from ..results import CheckResult, ExerciseResult
 from .confusion import confusion_table, has_classes
-from .fmt import clip, failed_checks, hidden_line, not_implemented, points, verdict
+from .fmt import also_costs, clip, failure_groups, hidden_line, not_implemented, points, verdict
 
 def summary_table(result: ExerciseResult) -> Table:
     """Return the one-row-per-check table with the total as its footer."""
@@ -26,14 +26,15 @@ def summary_table(result: ExerciseResult) -> Table:
         title = Text(c.title)
         if c.hidden:
             title.append(" (hidden)", style="dim")
-        if not c.passed:
+        if not c.passed and c.outcome != "failed":  # ✘ says failed; the others say what happened
             title.append(f"  {c.outcome.label}", style=style)
         table.add_row(Text(icon, style=style), title, f"{points(c.score)}/{points(c.max_score)}")
     return table
 
 
-def failure_panel(c: CheckResult, verbose: bool = False) -> Panel:
-    """Return the details of one failed check: counterexample, expected vs got, diagnosis, hint."""
+def failure_panel(c: CheckResult, verbose: bool = False, others: list[CheckResult] = ()) -> Panel:
+    """Return the details of one failed check: counterexample, expected vs got, diagnosis, hint;
+    and the ``others`` that failed of the same cause, named once."""
     parts: list = [Text(clip(c.message))]
     if c.frames:
         frames = c.frames if verbose else c.frames[-1:]
@@ -57,6 +58,8 @@ def failure_panel(c: CheckResult, verbose: bool = False) -> Panel:
         parts.append(Text.assemble(("\nlikely mistake: ", "bold yellow"), (c.diagnosis.message, "yellow")))
         if c.diagnosis.hint:
             parts.append(Text.assemble(("hint: ", "bold"), c.diagnosis.hint))
+    if others:
+        parts.append(Text(f"\n{also_costs(c, others)}", style="bold"))
     style = "yellow" if c.outcome in ("not_implemented", "data_missing") else "red"
     icon = "?" if c.outcome == "data_missing" else "✘"  # the grader lacks data: not the student's failure
     return Panel(Group(*parts), title=f"{icon} {escape(c.title)}", title_align="left", border_style=style)
@@ -83,8 +86,8 @@ def render(result: ExerciseResult, console: Console | None = None, verbose: bool
             console.print(Text(""), confusion_table(c.details))
     if todo := not_implemented(result):
         console.print(Text.assemble(("\nnot implemented yet: ", "bold yellow"), ", ".join(todo)))
-    for c in failed_checks(result):
-        console.print(failure_panel(c, verbose))
+    for shown, others in failure_groups(result):
+        console.print(failure_panel(shown, verbose, others))
     if verbose:
         console.print(Text(f"sandbox: {result.sandbox}", style="dim"))
         if result.output:

@@ -121,6 +121,56 @@ def failed_checks(result) -> list:
     return [c for c in result.checks if not c.passed and c.outcome != "not_implemented"]
 
 
+SHARED_CAUSES = ("crash", "timeout", "rule", "missing", "error", "data_missing")
+
+
+def _cause(c) -> tuple | None:
+    """What a failed check failed of, when other checks can fail of the very same thing: the same
+    typical mistake of the same function, or the same crash, timeout, rule or missing data."""
+    if c.diagnosis is not None:
+        return ("mistake", c.functions[:1], c.diagnosis.name)
+    if c.outcome in SHARED_CAUSES:
+        return ("outcome", str(c.outcome), c.message)
+    return None
+
+
+def failure_groups(result) -> list[tuple]:
+    """Return the failed checks as (shown, others): one explanation per cause, with the other
+    checks it cost. The shown one is the check with the smallest input to read (a shrunk one
+    first). A syntax error or a flipped kernel is explained once, not once per check."""
+    groups: dict = {}
+    order: list = []
+    for c in failed_checks(result):
+        key = _cause(c) or ("alone", c.name)
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append(c)
+    out = []
+    for key in order:
+        checks = groups[key]
+        shown = min(checks, key=_reading_cost)
+        out.append((shown, [c for c in checks if c is not shown]))
+    return out
+
+
+def also_costs(shown, others) -> str:
+    """One line naming what else a cause cost (the table above lists the checks themselves)."""
+    lost = sum(o.max_score - o.score for o in others)
+    n = len(others)
+    what = "mistake" if shown.diagnosis is not None else "cause"
+    return (f"the same {what} also costs the {n} other check{'s' * (n != 1)} marked ✘ above "
+            f"({points(lost)} point{'s' * (lost != 1)})")
+
+
+def _reading_cost(c) -> tuple:
+    ce = c.counterexample
+    if ce is None:
+        return (1, 0)
+    size = sum(len(v) for v in ce.inputs.values()) + len(ce.expected or "") + len(ce.got or "")
+    return (0 if ce.shrunk else 1, size)
+
+
 def all_passed(result) -> str:
     """Return "all checks passed", or "all public checks passed" when the run left hidden checks out:
     full marks in a student's run are not yet the grade."""

@@ -12,7 +12,7 @@ import re
 
 from ..results import CheckResult, ExerciseResult
 from .confusion import has_classes
-from .fmt import clip, failed_checks, hidden_line, not_implemented, points, verdict
+from .fmt import also_costs, clip, failure_groups, hidden_line, not_implemented, points, verdict
 from .gradescope import check_output
 
 
@@ -27,8 +27,10 @@ def render(result: ExerciseResult) -> str:
     if todo := not_implemented(result):
         blocks.append(f"**not implemented yet:** {', '.join(f'`{f}`' for f in todo)}")
     blocks += [_confusion(c.details) for c in result.checks if has_classes(c.details)]
-    for c in failed_checks(result):
+    for c, others in failure_groups(result):
         blocks += [f"#### ❌ {_inline(c.title)}", _code_block(check_output(c))]
+        if others:
+            blocks.append(f"*{_inline(also_costs(c, others)).replace('✘', '❌')}*")
     blocks.append(f"graded {_code_span(result.submission)}")
     blocks.append(f"**{verdict(result)}**")
     if hidden := hidden_line(result):
