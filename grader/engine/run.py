@@ -99,9 +99,7 @@ def grade(exercise: str | registry.ExerciseInfo, submission: str | Path | Source
             again = not spec.hidden and any(f in shrunk for f in spec.functions)
             wrong = None if spec.hidden or sub is None or fatal else _wrong_default(spec, sub, reference, defaults_seen)
             result = _run_check(spec, ex, sub, fatal, static_rules, max_examples,
-                                ex.shrink_calls_again if again else ex.shrink_calls) if wrong is None else \
-                CheckResult(name=spec.name, title=spec.title, max_score=spec.points, functions=spec.functions,
-                            score=0.0, outcome="failed", message=wrong)
+                                ex.shrink_calls_again if again else ex.shrink_calls, wrong_default=wrong)
             if result.counterexample is not None and is_search(spec) and not spec.hidden:
                 shrunk.update(spec.functions)
             results.append(result)
@@ -209,7 +207,8 @@ def _load_error_note(err: dict, source: Source) -> str:
 
 
 def _run_check(spec: CheckSpec, ex: Exercise, sub: Submission | None, fatal: str | None,
-               static_rules: dict[str, list[str]], max_examples: int | None, shrink_calls: int) -> CheckResult:
+               static_rules: dict[str, list[str]], max_examples: int | None, shrink_calls: int, *,
+               wrong_default: str | None = None) -> CheckResult:
     base = dict(name=spec.name, title=spec.title, max_score=spec.points, functions=spec.functions, hidden=spec.hidden)
     if fatal is not None or sub is None:
         return CheckResult(**base, score=0.0, outcome="crash", message=fatal or "nothing could be run")
@@ -220,6 +219,8 @@ def _run_check(spec: CheckSpec, ex: Exercise, sub: Submission | None, fatal: str
                                        + "; ".join(static_rules[fname]))
         if fname in sub.stubs:
             return CheckResult(**base, score=0.0, outcome="not_implemented", message=f"{fname} is not implemented yet")
+    if wrong_default is not None:
+        return CheckResult(**base, score=0.0, outcome="failed", message=wrong_default)
     started = time.monotonic()
     sub.begin_check(spec.timeout or sub.limits.check_timeout)
     failures: list[Failure] = []

@@ -294,7 +294,6 @@ class WorkerProcess:
     def __post_init__(self):
         self.proc: subprocess.Popen | None = None
         self.reader = protocol.FrameReader()
-        self._pids: list[int] = []
         self._out = bytearray()
         self._out_total = 0
         self._drain: threading.Thread | None = None
@@ -319,7 +318,7 @@ class WorkerProcess:
             "path": _search_path(hidden),
             "forbidden": list(self.forbidden), "forbidden_why": self.forbidden_why,
             "seccomp": self.isolation.seccomp,
-            "uid": self.isolation.uid if self.bwrap else None,
+            "uid": self.isolation.uid,
         }
         protect_grader()
         import json
@@ -478,12 +477,10 @@ class WorkerProcess:
     # ------------------------------------------------------------------ what the worker uses
 
     def _tree(self) -> list[int]:
-        """The pids of the worker and everything under it (bubblewrap's own processes included);
-        found once, since the worker cannot start processes (seccomp)."""
+        """The pids of the worker and everything under it (bubblewrap's own processes included).
+        Walked afresh each time: only a call that has waited 50 ms asks, every 50 ms."""
         if self.proc is None:
             return []
-        if self._pids:
-            return self._pids
         pids, todo = [], [self.proc.pid]
         while todo:
             pid = todo.pop()
@@ -493,8 +490,6 @@ class WorkerProcess:
                     todo += [int(c) for c in f.read().split()]
             except (OSError, ValueError):
                 pass
-        if len(pids) > 1 or not self.bwrap:  # bubblewrap's children may not be there yet
-            self._pids = pids
         return pids
 
     def cpu_time(self) -> float:

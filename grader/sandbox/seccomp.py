@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import functools
 import os
 
 SCMP_ACT_ALLOW = 0x7FFF0000
@@ -89,8 +90,11 @@ def kernel_supports() -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=None)
 def available() -> str | None:
-    """Return None when the filter can be loaded here, else why not (one line, with the fix)."""
+    """Return None when the filter can be loaded here, else why not (one line, with the fix).
+
+    Asked at every worker start and for every report: found once per process."""
     if not kernel_supports():
         return "this system has no seccomp (Linux only)"
     lib = _library()
