@@ -200,6 +200,7 @@ def run_grade(exercise: str, submission: Path | None, *, fmt: str = "rich", inst
         if verbose:
             raise
         _fail(f"internal error while grading ({type(e).__name__}: {e}) — rerun with -v and report it", 3)
+    _warn_if_reduced(sandbox, official)
     from .report import render_text
 
     for path in outputs:
@@ -220,12 +221,19 @@ def run_grade(exercise: str, submission: Path | None, *, fmt: str = "rich", inst
 
 
 def _check_isolation(sandbox: bool, official: bool, allow_unsafe: bool) -> None:
-    """Refuse an official grade without real isolation; warn a student whose run falls back."""
-    from .sandbox.process import isolation, require_isolation
+    """Refuse an official grade without real isolation (a usage error, before any grading)."""
+    from .sandbox.process import require_isolation
 
     if official:
         require_isolation(sandbox, allow_unsafe=allow_unsafe)
-    elif sandbox and not (iso := isolation(sandbox)).real:
+
+
+def _warn_if_reduced(sandbox: bool, official: bool) -> None:
+    """Tell a student whose own run fell back to the reduced sandbox, once it has graded (a usage
+    error found while reading the file stays the only line on stderr)."""
+    from .sandbox.process import isolation
+
+    if sandbox and not official and not (iso := isolation(sandbox)).real:
         click.echo(f"grade: warning: reduced sandbox — {iso.missing}", err=True)
 
 

@@ -17,6 +17,37 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason=f"needs the course data in {SHARED_DATA} (not present)"))
 
 
+@pytest.fixture(scope="session")
+def official():
+    """``run_batch`` keywords for official grading on this machine: none with the full sandbox; where
+    it is missing (no bubblewrap), the explicit override, so batch tests also cover the reduced mode
+    (tests/sandbox/test_attacks.py holds the refusal itself)."""
+    from grader.sandbox.process import isolation
+
+    return {} if isolation().real else {"allow_unsafe_sandbox": True}
+
+
+@pytest.fixture(scope="session")
+def official_args(official):
+    """The same for the command line: [] or ["--allow-unsafe-sandbox"]."""
+    return ["--allow-unsafe-sandbox"] if official else []
+
+
+@pytest.fixture
+def saturated():
+    """Both cores (and one more) kept busy by other processes while the test runs."""
+    import subprocess
+    import sys
+
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(3)]
+    try:
+        yield
+    finally:
+        for p in busy:
+            p.kill()
+            p.wait()
+
+
 @pytest.fixture
 def within():
     """Return ``within(seconds)``, a context manager that raises TimeoutError in this (the main)

@@ -8,11 +8,13 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
 from grader import registry
 from grader.cli import main
+from grader.sandbox.process import isolation
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKS_OF_EXERCISE03 = 12  # public checks: a student's run in CI never runs the hidden ones
@@ -28,11 +30,17 @@ def steps(workflow: dict) -> list[dict]:
     return workflow["jobs"]["grade"]["steps"]
 
 
-def run_workflow(workflow: dict, repo: Path, summary: Path) -> subprocess.CompletedProcess:
+# the workflow grades with --official: where the full sandbox is missing it refuses, as it should
+# (test_without_the_full_sandbox_the_workflow_refuses_to_grade_and_fails)
+official = pytest.mark.skipif(not isolation().real, reason=f"the workflow's official grading needs the full sandbox, "
+                                                            f"missing here ({isolation().missing})")
+
+
+def run_workflow(workflow: dict, repo: Path, summary: Path, **env_extra) -> subprocess.CompletedProcess:
     """Run the workflow's `run:` steps the way GitHub does (bash -eo pipefail, the workflow's env, a
     GITHUB_STEP_SUMMARY file), all but the install step: the grader is installed here already."""
     env = {**os.environ, **workflow["env"], "GITHUB_STEP_SUMMARY": str(summary),
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", **env_extra}
     assert workflow["jobs"]["grade"]["defaults"]["run"]["shell"] == "bash"
     proc = None
     for step in steps(workflow):
@@ -88,6 +96,7 @@ def test_the_workflow_grades_every_exercise_by_default_and_installs_torch_only_w
     assert template("-e", "softmax")["env"]["NEEDS_TORCH"] == "false"
 
 
+@official
 def test_the_workflows_steps_pass_a_correct_submission_with_junit_xml_and_the_score_in_the_summary(tmp_path):
     repo = submissions_repo(tmp_path, (ROOT / "solutions" / "exercise03.py").read_text(encoding="utf-8"))
     summary = tmp_path / "summary.md"
@@ -105,6 +114,7 @@ def test_the_workflows_steps_pass_a_correct_submission_with_junit_xml_and_the_sc
     assert sorted(p.name for p in (repo / "reports").iterdir()) == ["exercise03.md", "exercise03.xml"]
 
 
+@official
 def test_the_workflows_steps_fail_a_buggy_submission_below_min_score_and_pass_it_above(
         tmp_path, solution_text, mutate):
     buggy = mutate(solution_text("exercise03"), "    stride = size\n", "    stride = 1\n")
@@ -127,6 +137,16 @@ def test_the_workflows_steps_fail_a_buggy_submission_below_min_score_and_pass_it
     proc = run_workflow(template("-e", "exercise03", "--min-score", f"{score:g}"), repo, summary)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"score: {score:g}/17 points" in summary.read_text(encoding="utf-8")
+
+
+def test_without_the_full_sandbox_the_workflow_refuses_to_grade_and_fails(tmp_path):
+    repo = submissions_repo(tmp_path, (ROOT / "solutions" / "exercise03.py").read_text(encoding="utf-8"))
+    summary = tmp_path / "summary.md"
+    proc = run_workflow(template("-e", "exercise03"), repo, summary, GRADER_NO_BWRAP="1")
+    assert proc.returncode == 1
+    assert "grade: official grading needs the full sandbox" in proc.stderr
+    assert "::error::exercise03: below the required score" in proc.stdout
+    assert not (repo / "reports" / "exercise03.xml").exists()
 
 
 def test_the_workflow_without_exercise_files_succeeds_and_says_so_in_the_summary(tmp_path):

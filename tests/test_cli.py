@@ -96,16 +96,17 @@ def test_min_score_sets_the_exit_status_by_points(tmp_path, solution_text, mutat
                "--min-score", str(data["score"] + 0.5)).exit_code == 1
 
 
-def test_a_students_run_leaves_the_hidden_check_out_and_the_instructors_run_counts_it():
+def test_a_students_run_leaves_the_hidden_check_out_and_the_instructors_run_counts_it(official_args):
     student = run("exercise03", "--submission", SOLUTION)
     assert student.exit_code == 0
     assert "all public checks passed: 17/17 points" in student.output
     assert "1 hidden check (1 point) is run when your instructor grades" in student.output
     assert "(hidden)" not in student.output
-    instructor = run("exercise03", "--submission", SOLUTION, "--instructor")
+    instructor = run("exercise03", "--submission", SOLUTION, "--instructor", *official_args)
     assert instructor.exit_code == 0
     assert "all checks passed: 18/18 points" in instructor.output and "(hidden)" in instructor.output
-    data = json.loads(run("exercise03", "--submission", SOLUTION, "--instructor", "--format", "json").stdout)
+    data = json.loads(run("exercise03", "--submission", SOLUTION, "--instructor", "--format", "json",
+                          *official_args).stdout)
     assert data["score"] == data["max_score"] == 18
     assert sorted(t["visibility"] for t in data["tests"]) == ["after_published"] + ["visible"] * 12
 

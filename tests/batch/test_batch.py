@@ -34,11 +34,11 @@ def canonical(result: dict) -> str:
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory, generator):
+def graded(tmp_path_factory, generator, official):
     """A class of six, graded once: (report, submissions folder, {student: variant})."""
     variants = generator.CHEAP + ["two candidate files"]
     folder, students = generator.write_variants(tmp_path_factory.mktemp("batch") / "class", variants)
-    report = run_batch("exercise03", folder, workers=2, progress=False)
+    report = run_batch("exercise03", folder, workers=2, progress=False, **official)
     return report, folder, students
 
 
@@ -84,16 +84,16 @@ def test_the_exports_are_written_from_the_gradebook(graded):
     assert "## Checks, most failed first" in (out / "summary.md").read_text()
 
 
-def test_running_again_grades_nothing_and_rewrites_the_exports(graded):
+def test_running_again_grades_nothing_and_rewrites_the_exports(graded, official):
     report, folder, students = graded
     (report.out / "exercise03" / "grades.csv").unlink()
-    again = run_batch("exercise03", folder, workers=2, progress=False)
+    again = run_batch("exercise03", folder, workers=2, progress=False, **official)
     assert (again.graded, again.kept) == (0, 6)
     assert (again.out / "exercise03" / "grades.csv").exists()
     assert again.summary.scores == report.summary.scores
 
 
-def test_a_changed_file_and_regrade_requests_are_graded_again(graded, tmp_path):
+def test_a_changed_file_and_regrade_requests_are_graded_again(graded, tmp_path, official):
     report, folder, students = graded
     copy = tmp_path / "class"
     shutil.copytree(folder, copy)
@@ -103,23 +103,24 @@ def test_a_changed_file_and_regrade_requests_are_graded_again(graded, tmp_path):
     stub = next(s for s, v in students.items() if v == "not implemented")
     (path,) = (copy / p for p in os.listdir(copy) if solution in p)
     (path / "exercise03.py").write_text((path / "exercise03.py").read_text() + "\n# changed\n")
-    run = run_batch("exercise03", copy, out=tmp_path / "out", gradebook=book, workers=2, progress=False)
+    run = run_batch("exercise03", copy, out=tmp_path / "out", gradebook=book, workers=2, progress=False, **official)
     assert run.graded == 1
     with Gradebook(book) as b:
         other = next(r.name for r in b.rows("exercise03") if r.student not in (stub, solution) and r.file)
     run = run_batch("exercise03", copy, out=tmp_path / "out", gradebook=book, regrade=[stub, other.upper()],
-                    workers=2, progress=False)
+                    workers=2, progress=False, **official)
     assert run.graded == 2
     assert run_batch("exercise03", copy, out=tmp_path / "out", gradebook=book, regrade_all=True, workers=2,
-                     progress=False).graded == 5
+                     progress=False, **official).graded == 5
 
 
 def test_a_run_killed_with_sigkill_resumes_and_ends_with_every_student_graded_once(tmp_path, generator,
-                                                                                   orphan_workers, alive_check):
+                                                                                   orphan_workers, alive_check,
+                                                                                   official_args):
     folder, students = generator.write_variants(tmp_path / "class", generator.CHEAP * 4)
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "grader", "batch", "exercise03", str(folder), "--out", str(out), "--workers", "2",
-           "--no-progress"]
+           "--no-progress", *official_args]
     first = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     done = _wait_for_rows(out / "gradebook.sqlite", 8, first)
     children = _session_members(first.pid)
@@ -173,7 +174,7 @@ def _session_members(sid: int) -> list[int]:
     return out
 
 
-def test_usage_errors_are_one_line_and_exit_2(tmp_path, graded):
+def test_usage_errors_are_one_line_and_exit_2(tmp_path, graded, official_args):
     report, folder, students = graded
     runner = CliRunner()
     for args, message in (
@@ -181,6 +182,6 @@ def test_usage_errors_are_one_line_and_exit_2(tmp_path, graded):
         (["batch", "exercise03", str(tmp_path / "missing")], "grade: no folder or .zip of submissions at"),
         (["batch", "exercise03", str(folder), "--regrade", "nobody"], "grade: --regrade nobody: no such student"),
     ):
-        result = runner.invoke(main, args)
+        result = runner.invoke(main, [*args, *official_args])
         assert result.exit_code == 2, result.output
         assert result.stderr.startswith(message) and result.stderr.count("\n") == 1

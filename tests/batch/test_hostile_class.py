@@ -31,9 +31,9 @@ def hostile_class(tmp_path, solution_text, exercise_text):
 
 
 def test_fifos_dev_zero_a_zip_bomb_and_a_broken_notebook_are_not_graded_rows_and_the_run_finishes(
-        hostile_class, within):
+        hostile_class, within, official):
     with within(180):  # a FIFO or /dev/zero used to hang the whole run
-        report = run_batch("exercise03", hostile_class, workers=2, progress=False)
+        report = run_batch("exercise03", hostile_class, workers=2, progress=False, **official)
     with Gradebook(report.gradebook) as book:
         rows = {r.student: (r.status, r.score, r.message) for r in book.rows("exercise03")}
     assert rows == {
@@ -45,8 +45,8 @@ def test_fifos_dev_zero_a_zip_bomb_and_a_broken_notebook_are_not_graded_rows_and
         "frank": ("problem", 0.0, "frank.ipynb is not a valid Jupyter notebook (could not read its cells)")}
 
 
-def test_two_ids_that_sanitize_alike_get_a_feedback_file_and_a_gradescope_folder_each(hostile_class):
-    report = run_batch("exercise03", hostile_class, workers=2, progress=False)
+def test_two_ids_that_sanitize_alike_get_a_feedback_file_and_a_gradescope_folder_each(hostile_class, official):
+    report = run_batch("exercise03", hostile_class, workers=2, progress=False, **official)
     out = report.out / "exercise03"
     feedback = {p.name for p in (out / "feedback").glob("anna*.md")}
     assert feedback == {"anna_maria.md", "anna_maria~dfa29cee.md"}

@@ -62,7 +62,10 @@ def conv2d(image, kernel, bias=0.0, stride=1, padding=0):
     assert "scipy" in conv[0].message
 
 
-def test_a_library_call_hidden_in_a_helper_is_caught_at_run_time(grade_text, solution_text):
+@pytest.mark.parametrize("machine", ["quiet", "saturated"])
+def test_a_library_call_hidden_in_a_helper_is_caught_at_run_time(grade_text, solution_text, request, machine):
+    if machine == "saturated":  # call limits are CPU time: a busy machine gives the same verdict
+        request.getfixturevalue("saturated")
     text = solution_text(EX) + '''
 
 import importlib

@@ -1,45 +1,15 @@
 """A call's limit measures the student's code (CPU time), not the machine: fair on a busy laptop,
 and a timeout says what the code did with its time."""
 
-import subprocess
-import sys
-
-import pytest
-
 from grader.sandbox.process import Limits
 
 EX = "exercise03"
 
 
-@pytest.fixture
-def saturated():
-    """Both cores (and one more) kept busy by other processes while the test runs."""
-    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(3)]
-    try:
-        yield
-    finally:
-        for p in busy:
-            p.kill()
-            p.wait()
-
-
-def test_on_a_saturated_machine_the_solution_and_a_rule_breaker_get_their_right_verdicts(
-        saturated, grade_text, solution_text):
+def test_on_a_saturated_machine_the_solution_gets_full_marks(saturated, grade_text, solution_text):
+    # a library call hidden in a helper is still a broken rule there too: tests/checks/test_exercise03.py
     result = grade_text(EX, solution_text(EX), functions=["conv2d", "relu", "conv_output_size"])
     assert result.score == result.max_score > 0, [(c.name, c.message) for c in result.checks if not c.passed]
-    helper = solution_text(EX) + '''
-
-import importlib
-def _helper(a, k):
-    sig = importlib.import_module("scipy" + ".signal")
-    return sig.correlate2d(a, k, mode="valid")
-
-def conv2d(image, kernel, bias=0.0, stride=1, padding=0):
-    return _helper(image, kernel) + bias
-'''
-    result = grade_text(EX, helper, functions=["conv2d"])
-    first = next(c for c in result.checks if c.name == "conv2d_reproduces_the_lecture_examples")
-    assert first.outcome == "rule" and "scipy" in first.message
 
 
 def _verdict(grade_text, solution_text, body: str, **limits):
