@@ -394,8 +394,13 @@ def test_labels_never_reach_the_worker_only_images_go_out_and_int64_predictions_
     assert all(p.dtype == np.int64 for p in predictions) and sum(len(p) for p in predictions) == 500
 
 
+@pytest.mark.parametrize("looks_on_disk", [
+    False, pytest.param(True, marks=pytest.mark.skipif(
+        not process.isolation().real, reason="only the full sandbox's allow-list view hides the data folder "
+                                             "(the reduced mode does not: README, threat model)"))],
+    ids=["label order", "label order and the data on disk"])
 def test_an_untrained_model_that_knows_the_label_order_or_looks_for_the_data_scores_no_accuracy_points(
-        grade11, exercise11_weights):
+        grade11, exercise11_weights, looks_on_disk):
     test = load_split("cifar10", "test", exercise11_weights.data_dir)
     text = f"""
 import os
@@ -404,7 +409,7 @@ import torch
 from torch import nn
 
 LABELS = {test.labels.tolist()!r}  # the public test split's labels, in the order it is stored
-DATA = {str(exercise11_weights.data_dir)!r}
+DATA = {str(exercise11_weights.data_dir)!r} if {looks_on_disk} else "/nonexistent"
 
 
 def preprocess(x):
