@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from grader.kit import assume, check, expect, expect_array, float_arrays, given, Mismatch, Mistake, sides, st, type_name
+from grader.kit import (assume, check, expect, expect_array, expect_oracle, float_arrays, given, Mismatch, Mistake,
+                        result_dtype, rounding_tolerance, sides, st, type_name)
 
 from reference import exercise07 as ref
 
@@ -98,14 +99,14 @@ def batchnorm_can_undo_itself(sub):
 @given(case=bn_cases(ndim=2))
 def batchnorm_matches_torch_on_feature_batches(sub, case):
     """batchnorm on (N, D) batches equals the reference (= torch's BatchNorm1d in training mode)."""
-    expect_array(case.call(sub), ref.batchnorm(case.x, case.gamma, case.beta, case.eps), what=case.what())
+    expect_oracle(case.call(sub), ref.batchnorm, case.x, case.gamma, case.beta, case.eps, what=case.what())
 
 
 @check(points=2, functions=("batchnorm",))
 @given(case=st.one_of(bn_cases(ndim=4), bn_cases(ndim=3)))
 def batchnorm_normalises_images_per_channel_over_batch_and_space(sub, case):
     """batchnorm on (N, C, H, W) and (N, C, L) equals the reference (= torch's BatchNorm2d/1d in training mode)."""
-    expect_array(case.call(sub), ref.batchnorm(case.x, case.gamma, case.beta, case.eps), what=case.what())
+    expect_oracle(case.call(sub), ref.batchnorm, case.x, case.gamma, case.beta, case.eps, what=case.what())
 
 
 @check(points=1, functions=("batchnorm",))
@@ -161,8 +162,10 @@ def split_cases(draw, *, min_others: int = 0, max_others: int = 2):
     return SplitCase(train, others, eps)
 
 
-def _expect_splits(got, expected: tuple, what: str) -> tuple:
-    """Expect a tuple (or list) of arrays equal to ``expected``; a mismatch reports the whole result."""
+def _expect_splits(got, splits: tuple, eps: float, what: str) -> tuple:
+    """Expect a tuple (or list) of arrays equal to ``ref.standardize(*splits, eps=eps)``, within the
+    rounding error of the answer's precision; a mismatch reports the whole result."""
+    expected = ref.standardize(*splits, eps=eps)
     if not isinstance(got, (tuple, list)):
         kind = "a single array" if hasattr(got, "shape") else type(got).__name__
         raise Mismatch(what, "type", f"expected a tuple of {len(expected)} array(s) (train_z, *others_z), got {kind}"
@@ -172,9 +175,10 @@ def _expect_splits(got, expected: tuple, what: str) -> tuple:
         raise Mismatch(what, "shape", f"expected a tuple of {len(expected)} arrays, one per split, got {len(got)}",
                        expected=expected, got=got)
     names = ["the training split"] + [f"split {i + 1} (with the training mean and std)" for i in range(1, len(expected))]
-    for name, g, e in zip(names, got, expected):
+    tolerance = rounding_tolerance(ref.standardize, splits, {"eps": eps}, dtype=result_dtype(got), expected=expected)
+    for name, g, e, atol in zip(names, got, expected, tolerance):
         try:
-            expect_array(g, e, what=f"{what}, {name}")
+            expect_array(g, e, what=f"{what}, {name}", atol=atol)
         except Mismatch as m:
             raise Mismatch(m.what, m.reason, m.detail, expected=expected, got=got) from None
     return tuple(got)
@@ -184,22 +188,20 @@ def _expect_splits(got, expected: tuple, what: str) -> tuple:
 def standardize_reproduces_the_worked_example(sub):
     """train [[0, 10], [2, 30]], test [[1, 20], [3, 50]] → [[−1, −1], [1, 1]] and [[0, 0], [2, 3]]; a 1-tuple alone."""
     train, test = np.array([[0.0, 10.0], [2.0, 30.0]]), np.array([[1.0, 20.0], [3.0, 50.0]])
-    _expect_splits(sub.standardize(train, test, eps=0.0), (np.array([[-1.0, -1.0], [1.0, 1.0]]),
-                                                           np.array([[0.0, 0.0], [2.0, 3.0]])),
-                   what="standardize(train, test, eps=0.0)")
-    _expect_splits(sub.standardize(train, eps=0.0), (np.array([[-1.0, -1.0], [1.0, 1.0]]),),
-                   what="standardize(train, eps=0.0)")
+    # the reference gives the slide's numbers: [[−1, −1], [1, 1]] and [[0, 0], [2, 3]]
+    _expect_splits(sub.standardize(train, test, eps=0.0), (train, test), 0.0, what="standardize(train, test, eps=0.0)")
+    _expect_splits(sub.standardize(train, eps=0.0), (train,), 0.0, what="standardize(train, eps=0.0)")
     # a pixel constant in training (std 0): 0 in train, (x − mean)/ε elsewhere
     train, test = np.array([[5.0, 1.0], [5.0, 3.0]]), np.array([[6.0, 2.0]])
-    _expect_splits(sub.standardize(train, test), ref.standardize(train, test), what="standardize(train, test)")
+    _expect_splits(sub.standardize(train, test), (train, test), STD_DEFAULT_EPS, what="standardize(train, test)")
 
 
 @check(points=1, functions=("standardize",))
 @given(case=split_cases())
 def standardize_matches_the_reference(sub, case):
     """standardize equals the reference: per-pixel (x − mean)/(std + ε) with the training mean and population std."""
-    expected = ref.standardize(case.train, *case.others, eps=case.eps)
-    _expect_splits(sub.standardize(case.train, *case.others, **case.kwargs()), expected, what=case.what())
+    _expect_splits(sub.standardize(case.train, *case.others, **case.kwargs()), (case.train, *case.others), case.eps,
+                   what=case.what())
 
 
 @dataclass
@@ -250,7 +252,7 @@ def standardize_uses_only_the_training_statistics(sub, case):
                            f"{calls[0][0]}: the training data must be transformed with the training statistics only, "
                            "whatever the other splits are", expected=got[0][0], got=result)
     for (what, splits), result in zip(calls, got):
-        _expect_splits(result, ref.standardize(*splits, eps=case.eps), what=what)
+        _expect_splits(result, splits, case.eps, what=what)
 
 
 # --------------------------------------------------------------------------- typical mistakes

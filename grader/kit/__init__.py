@@ -5,8 +5,9 @@
 
 - declaring: ``check`` (a check and its points), ``Mistake`` (a typical wrong answer),
   ``Verdict`` (a measured share of the points), ``Context`` (``sub.context``);
-- judging: ``expect_array`` (also structure-only), ``expect_int``, ``expect_float``,
-  ``expect``, ``Mismatch``, ``type_name``;
+- judging: ``expect_array`` (also structure-only), ``expect_oracle`` (the oracle's result
+  within the rounding error of the answer's precision: ``rounding_tolerance``), ``expect_int``,
+  ``expect_float``, ``expect``, ``Mismatch``, ``type_name``;
 - inputs: hypothesis' ``given``, ``example``, ``assume`` (in strategies only) and ``st``, and the course's strategies (``float_arrays``…);
 - random functions: ``worker_rng`` and the statistical bounds (``hoeffding``, ``dkw``…);
 - torch models in the worker: ``expect_module``, ``model_output``, weights files read by the
@@ -19,7 +20,7 @@
 import importlib
 
 from .check import CheckSpec, Context, Exercise, Mistake, Verdict, check  # light: numpy only (the registry's)
-from .expect import FLOAT_RTOL, Mismatch, expect, expect_array, expect_float, expect_int, type_name
+from .expect import FLOAT_RTOL, Mismatch, expect, expect_array, expect_float, expect_int, expect_oracle, type_name
 
 # name -> the module it comes from, imported when first asked for (PEP 562): ``grader.kit.check``
 # stays light for the registry and the engine, which start the worker before hypothesis and
@@ -36,6 +37,7 @@ _WHERE = {
     **dict.fromkeys(("float_arrays", "probabilities", "sides", "small_floats", "small_values"),
                     "grader.kit.strategies"),
     "TrainedModel": "grader.kit.trained",
+    **dict.fromkeys(("result_dtype", "rounding_tolerance"), "grader.kit.tolerance"),
 }
 
 
@@ -55,8 +57,9 @@ def __dir__():
 __all__ = [
     "assume", "example", "given", "st", "Generator", "Handle", "RemoteArraySubclass", "TensorData", "CallRecord", "StudentError",
     "CheckSpec", "Context", "Exercise", "Mistake", "Verdict", "check",
-    "FLOAT_RTOL", "Mismatch", "expect", "expect_array", "expect_float", "expect_int", "type_name",
+    "FLOAT_RTOL", "Mismatch", "expect", "expect_array", "expect_float", "expect_int", "expect_oracle", "type_name",
     "WeightsFileError", "expect_module", "model_output", "structure_of", "tensor_shapes",
     "ALPHA", "chernoff_lower", "dkw", "hoeffding", "ks_on_grid", "normal_cdf", "uniform_cdf", "worker_rng",
     "float_arrays", "probabilities", "sides", "small_floats", "small_values", "TrainedModel",
+    "result_dtype", "rounding_tolerance",
 ]

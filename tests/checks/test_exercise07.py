@@ -72,3 +72,31 @@ def standardize(train, *others, eps=1e-4):
 '''
     result = grade_text(EX, text)
     assert result.score == result.max_score, [c.message for c in result.checks if not c.passed]
+
+
+FLOAT32_STANDARDIZE = '''
+import numpy as np
+
+def standardize(train, *others, eps=1e-4):
+    train = np.asarray(train, dtype=np.float32)
+    mean, std = train.mean(axis=0), train.std(axis=0)
+    return tuple((np.asarray(s, dtype=np.float32) - mean) / (std + np.float32(eps)) for s in (train, *others))
+'''
+
+
+def test_a_float32_standardize_gets_full_marks_although_a_constant_pixel_amplifies_its_rounding(grade_text):
+    # -3.9 is not a float32 number: the float32 mean of a constant column is one ulp off, and
+    # dividing that ulp by std + eps = 1e-4 leaves 2e-3 where the float64 oracle says 0
+    import numpy as np
+    column = np.full((3, 1), -3.9, dtype=np.float32)
+    assert abs(float((column - column.mean(axis=0))[0, 0]) / 1e-4) > 1e-3  # the amplification is real
+    result = grade_text(EX, FLOAT32_STANDARDIZE, functions=["standardize"])
+    assert result.score == result.max_score, [c.message for c in result.checks if not c.passed]
+
+
+def test_a_float32_standardize_with_eps_added_to_the_variance_still_loses_points(grade_text, mutate):
+    text = mutate(FLOAT32_STANDARDIZE, "/ (std + np.float32(eps))", "/ np.sqrt(std ** 2 + np.float32(eps))")
+    result = grade_text(EX, text, functions=["standardize"])
+    assert result.score < result.max_score
+    diagnosed = {c.diagnosis.name for c in result.checks if c.diagnosis is not None}
+    assert "ε added to the variance" in diagnosed, [(c.name, c.message, c.diagnosis) for c in result.checks]
