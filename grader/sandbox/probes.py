@@ -197,6 +197,41 @@ def train_mode_varies(model, shape):
         model.train(was_training)
 
 
+# --------------------------------------------------------------------------- pretrained backbones (exercise12)
+
+
+def build_layers(rows):
+    """An nn.Sequential from plain rows: ["conv", c_in, c_out, k, stride, groups] (no bias, padding
+    (k - 1) // 2), ["bn", c], ["relu6"], ["pool"] (global average), ["flatten"], ["dropout", p],
+    ["linear", n_in, n_out]. Shared by the grader (``grader.kit.pretrained.tiny_backbone``) and
+    the worker (``build_backbone``), so both build the very same network."""
+    from torch import nn
+
+    make = {"conv": lambda c_in, c_out, k, s, g: nn.Conv2d(c_in, c_out, k, s, (k - 1) // 2, groups=g, bias=False),
+            "bn": nn.BatchNorm2d, "relu6": nn.ReLU6, "pool": lambda: nn.AdaptiveAvgPool2d(1), "flatten": nn.Flatten,
+            "dropout": nn.Dropout, "linear": nn.Linear}
+    return nn.Sequential(*[make[row[0]](*row[1:]) for row in rows])
+
+
+def build_backbone(spec):
+    """A backbone in eval mode from ``grader.kit.pretrained.tiny_spec``: a module with ``features``
+    ((N, 3, H, W) -> (N, D)) and ``classifier`` ((N, D) -> ImageNet logits), ``mean`` and ``std``."""
+    import torch
+
+    class Backbone(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.features, self.classifier = build_layers(spec["features"]), build_layers(spec["classifier"])
+            self.mean, self.std = tuple(spec["mean"]), tuple(spec["std"])
+
+        def forward(self, x):
+            return self.classifier(self.features(x))
+
+    net = Backbone()
+    net.load_state_dict({k: torch.as_tensor(v) for k, v in spec["state"].items()}, strict=True)
+    return net.eval()
+
+
 def defaults(fn):
     """Return {parameter: default} of a function's (or a class's) signature: plain values as they
     are, anything else as the string "<object>" (compared by nothing)."""
