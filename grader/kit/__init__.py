@@ -38,6 +38,7 @@ _WHERE = {
                     "grader.kit.strategies"),
     "TrainedModel": "grader.kit.trained",
     **dict.fromkeys(("result_dtype", "rounding_tolerance"), "grader.kit.tolerance"),
+    "build_net": "grader.sandbox.probes",  # a small named CNN from plain data, built alike here and in the worker
 }
 
 
@@ -61,5 +62,5 @@ __all__ = [
     "WeightsFileError", "expect_module", "model_output", "structure_of", "tensor_shapes",
     "ALPHA", "chernoff_lower", "dkw", "hoeffding", "ks_on_grid", "normal_cdf", "uniform_cdf", "worker_rng",
     "float_arrays", "probabilities", "sides", "small_floats", "small_values", "TrainedModel",
-    "result_dtype", "rounding_tolerance",
+    "result_dtype", "rounding_tolerance", "build_net",
 ]

@@ -232,6 +232,61 @@ def build_backbone(spec):
     return net.eval()
 
 
+# --------------------------------------------------------------------------- small named CNNs (exercise13)
+
+
+def build_net(spec):
+    """An nn.Sequential with named layers, in eval mode, from plain data: ``spec["layers"]`` rows
+    [name, "conv", c_in, c_out, k, padding] (with bias), [name, "relu"], [name, "avgpool", size],
+    [name, "gap"] (global average), [name, "flatten"], [name, "linear", n_in, n_out], and
+    ``spec["state"]`` its state dict as arrays. Shared by the grader and the worker, so both
+    build the very same network (float32, as the arrays are)."""
+    from collections import OrderedDict
+
+    import torch
+    from torch import nn
+
+    make = {"conv": lambda c_in, c_out, k, p: nn.Conv2d(c_in, c_out, k, padding=p), "relu": nn.ReLU,
+            "avgpool": nn.AvgPool2d, "gap": lambda: nn.AdaptiveAvgPool2d(1), "flatten": nn.Flatten,
+            "linear": nn.Linear}
+    net = nn.Sequential(OrderedDict((str(row[0]), make[row[1]](*row[2:])) for row in spec["layers"]))
+    net.load_state_dict({k: torch.as_tensor(v) for k, v in spec["state"].items()}, strict=True)
+    return net.eval()
+
+
+def first_conv(model):
+    """Return {"shape": [out, in, kh, kw], "weight": array} of the model's first nn.Conv2d in
+    ``modules()`` order, or {"shape": None} when it has none."""
+    import torch
+
+    conv = next((m for m in model.modules() if isinstance(m, torch.nn.Conv2d)), None)
+    if conv is None:
+        return {"shape": None}
+    weight = conv.weight.detach().cpu().float()
+    return {"shape": [int(d) for d in weight.shape], "weight": weight.numpy()}
+
+
+def fit(model, images, labels, epochs, lr, batch, seed):
+    """Train a classifier with the grader's loop: Adam on the cross-entropy, shuffled batches,
+    seeded; ends in eval mode. Returns the last batch's loss."""
+    import torch
+
+    torch.manual_seed(seed)
+    x, y = torch.as_tensor(images, dtype=torch.float32), torch.as_tensor(labels, dtype=torch.long)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    generator = torch.Generator().manual_seed(seed)
+    model.train()
+    loss = torch.zeros(())
+    for _ in range(epochs):
+        for idx in torch.randperm(len(y), generator=generator).split(batch):
+            optimizer.zero_grad()
+            loss = torch.nn.functional.cross_entropy(model(x[idx]), y[idx])
+            loss.backward()
+            optimizer.step()
+    model.eval()
+    return float(loss)
+
+
 def defaults(fn):
     """Return {parameter: default} of a function's (or a class's) signature: plain values as they
     are, anything else as the string "<object>" (compared by nothing)."""
@@ -259,4 +314,7 @@ PROBES = {
     "logits": logits,
     "predict": predict,
     "train_mode_varies": train_mode_varies,
+    "build_net": build_net,
+    "first_conv": first_conv,
+    "fit": fit,
 }
