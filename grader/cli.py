@@ -356,20 +356,33 @@ def release(check_only: bool, root: Path):
 @click.option("--allow-unsafe-sandbox", is_flag=True,
               help="Grade even without the full sandbox (a submission could then forge its grade).")
 @click.option("--no-progress", is_flag=True, help="No progress bar (logs, CI).")
+@click.option("--moodle-worksheet", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Moodle's grading worksheet to fill in (OUT/EXERCISE/moodle-worksheet.csv).")
+@click.option("--canvas-gradebook", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Canvas's gradebook export to fill in (OUT/EXERCISE/canvas-grades.csv).")
+@click.option("--canvas-assignment", metavar="NAME", default=None,
+              help="The gradebook's assignment column (default: the one named like the exercise).")
+@click.option("--excel", is_flag=True, help="CSV files with a UTF-8 byte-order mark, for Excel.")
+@click.option("--publish-hidden", is_flag=True, help="Name and explain the hidden checks in the students' feedback.")
+@click.option("--no-similarity", is_flag=True, help="Do not look for similar submissions.")
 @click.option("-v", "--verbose", is_flag=True, help="Tracebacks of the grader's own errors.")
 def batch_cmd(exercise, submissions, out, workers, timeout, regrade, regrade_all, gradebook, data_dir, no_sandbox,
-              allow_unsafe_sandbox, no_progress, verbose):
+              allow_unsafe_sandbox, no_progress, moodle_worksheet, canvas_gradebook, canvas_assignment, excel,
+              publish_hidden, no_similarity, verbose):
     """Grade every submission in SUBMISSIONS (a folder, a .zip, or a Moodle download) with the
     instructor's settings; write a gradebook, grades.csv, feedback per student and a summary."""
     from rich.console import Console
 
     from .batch import print_report, run_batch
+    from .batch.export import Options
 
+    options = Options(excel=excel, publish_hidden=publish_hidden, moodle_worksheet=moodle_worksheet,
+                      canvas_gradebook=canvas_gradebook, canvas_assignment=canvas_assignment)
     try:
         report = run_batch(exercise, submissions, out=out, workers=workers, timeout=timeout, regrade=regrade,
                            regrade_all=regrade_all, gradebook=gradebook, data_dir=data_dir, sandbox=not no_sandbox,
                            progress=not no_progress, verbose=verbose, console=Console(stderr=True, highlight=False),
-                           allow_unsafe_sandbox=allow_unsafe_sandbox)
+                           allow_unsafe_sandbox=allow_unsafe_sandbox, options=options, similarity=not no_similarity)
     except (registry.UnknownExercise, extras.MissingDependency, SubmissionError, IsolationError) as e:
         _fail(str(e))
     except KeyboardInterrupt:

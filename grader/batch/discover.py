@@ -6,7 +6,11 @@ Layouts (mixed freely, also inside a ``.zip``):
 - one file per student (``alice.py``): the file's stem is the id;
 - Moodle's "download all submissions": ``Firstname Lastname_12345_assignsubmission_file_/…``
   (or, without the folder option, ``Firstname Lastname_12345_assignsubmission_file_<name>``):
-  the participant number is the id, the name is kept for the gradebook.
+  the participant number is the id, the name is kept for the gradebook;
+- Canvas's "Download Submissions": flat files ``lastfirst_<user id>_<attachment id>_<name>``,
+  ``lastfirst_LATE_<user id>_…`` for a late one, ``anon_<id>_…`` when the assignment is
+  anonymous (``get_filename`` in Canvas's ``lib/content_zipper.rb``): the user id is the id,
+  every file of one user is that student's, back under its own name, and "late" is kept.
 
 A student's folder may hold the exercise under any name ending ``.py`` or ``.ipynb``: a file
 named like the exercise wins (``exercise03.py``, then ``Exercise 3 final.ipynb``, ``ex3.py``,
@@ -42,6 +46,9 @@ from .export import file_stem
 SKIPPED_FOLDERS = (".ipynb_checkpoints", "__pycache__", ".git", ".venv", "venv", "node_modules")
 MOODLE_FOLDER = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_(?:assignsubmission|assignfeedback)_(?P<plugin>[a-z]+)_?$")
 MOODLE_FILE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<file>.+)$")
+# Canvas ids are database ids: an attachment id has at least 4 digits (so "hw_1_2_final.py" is no Canvas file)
+CANVAS_FILE = re.compile(r"^(?P<name>[^\W_][\w]*?)_(?P<late>LATE_)?(?P<id>\d+)_(?P<att>\d{4,})_(?P<file>.+)$")
+CANVAS_ANONYMOUS = re.compile(r"^(?P<late>LATE_)?(?P<id>anon_[A-Za-z0-9]+)_(?P<att>\d{4,})_(?P<file>.+)$")
 
 
 @dataclass
@@ -57,6 +64,7 @@ class Student:
     sha256: str = ""  # of all files handed in: a change anywhere means grading again
     left_aside: list[str] = field(default_factory=list)  # what is no regular file, or too large: one line each
     refused: list[str] = field(default_factory=list)  # why some of the files could not be taken: not graded
+    late: bool = False  # Canvas marked the submission late
 
 
 @dataclass
@@ -66,6 +74,7 @@ class Discovery:
     root: Path
     students: list[Student]
     notes: list[str] = field(default_factory=list)
+    platforms: set[str] = field(default_factory=set)  # "moodle", "canvas": whose download it was
 
 
 def discover(submissions: Path, exercise: ExerciseInfo, workdir: Path, *,
@@ -93,7 +102,8 @@ def discover(submissions: Path, exercise: ExerciseInfo, workdir: Path, *,
         root = submissions
     else:
         raise SubmissionError(f"no folder or .zip of submissions at {submissions}")
-    flat: dict[str, list[tuple[str, Path]]] = {}  # Moodle's flat files, renamed back
+    flat: dict[str, list[tuple[str, Path]]] = {}  # Moodle's and Canvas's flat files, renamed back
+    platforms: set[str] = set()
     for entry in sorted(root.iterdir()):
         if unzip.is_junk(entry.name) or entry.name.startswith("."):
             continue
@@ -104,6 +114,8 @@ def discover(submissions: Path, exercise: ExerciseInfo, workdir: Path, *,
             notes.append(f"left aside: {odd}" if odd else f"not a submission, left aside: {entry.name}")
             continue
         student = found.setdefault(key[0], Student(key[0], key[1], source=entry.name))
+        platforms |= {p for p, match in (("moodle", MOODLE_FOLDER.match(entry.name) or MOODLE_FILE.match(entry.name)),
+                                         ("canvas", not stat.S_ISDIR(mode) and canvas_file(entry.name))) if match}
         if odd:
             student.left_aside.append(odd)
         elif stat.S_ISDIR(mode):
@@ -113,6 +125,9 @@ def discover(submissions: Path, exercise: ExerciseInfo, workdir: Path, *,
         elif m := MOODLE_FILE.match(entry.name):
             if m["plugin"] == "file":  # online text is no code
                 flat.setdefault(student.id, []).append((m["file"], entry))
+        elif m := canvas_file(entry.name):
+            student.late = student.late or bool(m["late"])
+            flat.setdefault(student.id, []).append((m["file"], entry))
         else:
             _add_files(student, entry)
     for sid, pairs in flat.items():
@@ -122,7 +137,7 @@ def discover(submissions: Path, exercise: ExerciseInfo, workdir: Path, *,
         _unpack_handed_in_zips(student, workdir, limits)
         _choose(student, exercise, root)
         notes += [f"{student.id}: left aside {line}" for line in student.left_aside if line not in student.problem]
-    return Discovery(root, students, notes)
+    return Discovery(root, students, notes, platforms)
 
 
 def student_key(name: str, *, folder: bool) -> tuple[str, str] | None:
@@ -132,9 +147,16 @@ def student_key(name: str, *, folder: bool) -> tuple[str, str] | None:
         return m["id"], m["name"]
     if m := MOODLE_FILE.match(name):
         return m["id"], m["name"]
+    if not folder and (m := canvas_file(name)):
+        return m["id"], m["name"] if "name" in m.groupdict() else ""
     if folder or Path(name).suffix.lower() in CODE_SUFFIXES + (".zip",):
         return (name if folder else Path(name).stem), ""
     return None
+
+
+def canvas_file(name: str) -> re.Match | None:
+    """The parts of a file name from Canvas's submissions download, or None."""
+    return CANVAS_FILE.match(name) or CANVAS_ANONYMOUS.match(name)
 
 
 def _group(parts: tuple[str, ...]) -> str:

@@ -1,11 +1,14 @@
 """Files for the instructor and for each student, written from gradebook rows.
 
-- ``grades.csv``: student, name, status, score, max score, one column per check (points);
-- ``feedback/<student>.md`` and ``.html``: the terminal report's content (counterexamples,
-  expected vs got, likely mistakes), Markdown from ``grader.report.markdown``, HTML recorded
-  from the rich report itself;
+- ``grades.csv``: student, name, status, score, max score, one column per check (points),
+  late, file, message; cells neutralised against spreadsheet formulas (``sheets``), UTF-8
+  with a BOM for Excel when asked;
+- ``feedback/<student>.html`` and ``.md``: the page a student reads (``grader.report.page``):
+  score and summary first, each cause of lost points once with its counterexample;
 - ``gradescope/<student>/results.json``: Gradescope's format (``grader.report.gradescope``);
-- ``summary.md``: the class summary.
+- ``summary.md``: the class summary;
+- for the learning platforms (``write_platforms``): ``moodle-worksheet.csv`` and
+  ``moodle-feedback.zip`` (``moodle``), ``canvas-grades.csv`` (``canvas``).
 
 Only the gradebook is read, never the submissions: after a change to the reports, running
 ``grade batch`` again rewrites every file without grading anything.
@@ -13,43 +16,37 @@ Only the gradebook is read, never the submissions: after a change to the reports
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import html
-import io
 import json
 import multiprocessing
 import re
 import threading
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
-from rich.console import Console
-from rich.text import Text
-
-from ..report import console as console_report
-from ..report import render_text
+from ..registry import ExerciseInfo
+from ..report import page, render_text
 from ..report.fmt import clip, points
+from . import sheets
 from .gradebook import Row
 from .summary import LABELS, ClassSummary, markdown
 
 MAX_STEM_BYTES = 100  # of a student's file name before its hash (file systems allow 255)
-HTML_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<title>{title}</title>
-<style>
-{stylesheet}
-body {{ color: {foreground}; background-color: {background}; }}
-</style>
-</head>
-<body>
-<pre style="font-family: Menlo, 'DejaVu Sans Mono', consolas, 'Courier New', monospace"><code>{code}</code></pre>
-</body>
-</html>
-"""
+
+
+@dataclass(frozen=True)
+class Options:
+    """How the exports are written (``grade batch``'s options)."""
+
+    excel: bool = False  # CSVs with a UTF-8 byte-order mark, for Excel
+    publish_hidden: bool = False  # hidden checks named and explained in the students' feedback
+    moodle: bool = False  # write moodle-feedback.zip (a Moodle download was graded)
+    moodle_worksheet: Path | None = None  # fill in this grading worksheet
+    canvas: bool = False  # write canvas-grades.csv (a Canvas download was graded)
+    canvas_gradebook: Path | None = None  # fill in this gradebook export
+    canvas_assignment: str | None = None  # its column (default: the one named like the exercise)
 
 
 def file_stem(student: str, *, hashed: bool = False) -> str:
@@ -75,29 +72,32 @@ def file_stems(students: list[str]) -> dict[str, str]:
     return {s: file_stem(s, hashed=True) if folded[stem.casefold()] > 1 else stem for s, stem in plain.items()}
 
 
-def write_all(rows: list[Row], summary: ClassSummary, folder: Path, *, workers: int = 1) -> list[Path]:
+def write_all(rows: list[Row], summary: ClassSummary, folder: Path, *, workers: int = 1,
+              options: Options = Options()) -> list[Path]:
     """Write every export of ``rows`` into ``folder``; return the files written.
 
-    Rendering a class's feedback takes a few seconds (rich lays out every report), so with
-    ``workers`` > 1 the students are split among that many forked processes.
+    Rendering a large class's feedback takes seconds, so with ``workers`` > 1 the students
+    are split among that many forked processes.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    written = [write_csv(rows, folder / "grades.csv")]
+    written = [write_csv(rows, folder / "grades.csv", excel=options.excel, max_score=summary.max_score)]
     stems = file_stems([row.student for row in rows])
     parts = min(workers, len(rows) // 20) if threading.active_count() == 1 else 1  # fork only a lone thread
     if parts > 1:
         size = -(-len(rows) // parts)
         chunks = [rows[i:i + size] for i in range(0, len(rows), size)]
         with ProcessPoolExecutor(len(chunks), mp_context=multiprocessing.get_context("fork")) as pool:
-            for files in pool.map(write_feedback, chunks, [folder] * len(chunks), [stems] * len(chunks)):
+            for files in pool.map(write_feedback, chunks, [folder] * len(chunks), [stems] * len(chunks),
+                                  [options.publish_hidden] * len(chunks)):
                 written += files
     else:
-        written += write_feedback(rows, folder, stems)
+        written += write_feedback(rows, folder, stems, options.publish_hidden)
     written.append(_write(folder / "summary.md", markdown(summary)))
     return written
 
 
-def write_feedback(rows: list[Row], folder: Path, stems: dict[str, str] | None = None) -> list[Path]:
+def write_feedback(rows: list[Row], folder: Path, stems: dict[str, str] | None = None,
+                   publish_hidden: bool = False) -> list[Path]:
     """Write each student's Markdown and HTML feedback and Gradescope results; return the files.
 
     ``stems`` names each student's files (``file_stems`` of the whole class: made from ``rows`` if not given).
@@ -106,8 +106,8 @@ def write_feedback(rows: list[Row], folder: Path, stems: dict[str, str] | None =
     written = []
     for row in rows:
         stem = stems[row.student]
-        written += [_write(folder / "feedback" / f"{stem}.md", feedback_markdown(row)),
-                    _write(folder / "feedback" / f"{stem}.html", feedback_html(row)),
+        written += [_write(folder / "feedback" / f"{stem}.md", feedback_markdown(row, publish_hidden)),
+                    _write(folder / "feedback" / f"{stem}.html", feedback_html(row, publish_hidden)),
                     _write(folder / "gradescope" / stem / "results.json", gradescope_json(row))]
     return written
 
@@ -128,38 +128,60 @@ def check_columns(rows: list[Row]) -> list[str]:
     return names
 
 
-def write_csv(rows: list[Row], path: Path) -> Path:
-    """One line per student: points per check, empty where nothing was graded."""
+def write_csv(rows: list[Row], path: Path, *, excel: bool = False, max_score: float = 0.0) -> Path:
+    """One line per student: points per check, empty where nothing was graded. A student not
+    graded has the exercise's max score (``max_score``, the class's) beside their 0, so that
+    every line reads as points out of the same total."""
     columns = check_columns(rows)
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        out = csv.writer(f)
-        out.writerow(["student", "name", "status", "score", "max_score", *columns, "file", "message"])
-        for row in rows:
-            got = {c["name"]: c["score"] for c in (row.result or {}).get("checks", [])}
-            out.writerow([row.student, row.name, row.status, points(row.score), points(row.max_score),
-                          *[points(got[c]) if c in got else "" for c in columns], row.file,
-                          " ".join(clip(row.message).split())])
-    return path
+    lines = [["student", "name", "status", "score", "max_score", *columns, "late", "file", "message"]]
+    for row in rows:
+        got = {c["name"]: c["score"] for c in (row.result or {}).get("checks", [])}
+        lines.append([row.student, row.name, row.status, points(row.score), points(row.max_score or max_score),
+                      *[points(got[c]) if c in got else "" for c in columns], "late" if row.late else "", row.file,
+                      " ".join(clip(row.message).split())])
+    return sheets.write(path, lines, excel=excel)
 
 
-def feedback_markdown(row: Row) -> str:
+def _page_context(row: Row, publish_hidden: bool) -> dict:
     result = row.exercise_result()
-    if result is None:
-        return f"### ❌ {row.exercise}: not graded\n\n{_not_graded(row)}\n"
-    return render_text(result, "markdown")
+    return page.feedback_context(result, exercise=row.exercise, student=row.student, name=row.name, late=row.late,
+                                 publish_hidden=publish_hidden, max_score=row.max_score,
+                                 not_graded="" if result is not None else _not_graded(row))
 
 
-def feedback_html(row: Row) -> str:
-    """The rich report, recorded as HTML (the same panels and colours as in the terminal)."""
-    console = Console(record=True, file=io.StringIO(), width=100, color_system="truecolor", highlight=False)
-    result = row.exercise_result()
-    if result is None:
-        console.print(Text(f"{row.exercise}: not graded", style="bold red"))
-        console.print(_not_graded(row))
-    else:
-        console_report.render(result, console)
-    title = html.escape(f"{row.exercise} — {row.student}").replace("{", "{{").replace("}", "}}")
-    return console.export_html(code_format=HTML_PAGE.replace("{title}", title), inline_styles=False)
+def feedback_markdown(row: Row, publish_hidden: bool = False) -> str:
+    """The student's feedback as Markdown: the same content as the HTML page."""
+    return page.render_markdown(_page_context(row, publish_hidden))
+
+
+def feedback_html(row: Row, publish_hidden: bool = False) -> str:
+    """The student's feedback page (``grader.report.page``): self-contained HTML, printable."""
+    return page.render_html(_page_context(row, publish_hidden))
+
+
+def write_platforms(rows: list[Row], info: ExerciseInfo, folder: Path, options: Options) -> tuple[list[Path], list[str]]:
+    """Write the files for the learning platforms that ``options`` asks for; return them and notes
+    (graded students a platform's file does not list, and so will not get their grade)."""
+    from . import canvas, moodle
+
+    written, notes = [], []
+    max_score = info.points + info.hidden_points
+    if options.moodle_worksheet is not None:
+        sheet = moodle.read_worksheet(options.moodle_worksheet)
+        path, _, missing = moodle.fill_worksheet(sheet, rows, max_score, folder / "moodle-worksheet.csv")
+        written.append(path)
+        notes += missing
+    if options.moodle or options.moodle_worksheet is not None:
+        files = {row.student: {"feedback.html": feedback_html(row, options.publish_hidden)} for row in rows}
+        written.append(moodle.feedback_zip(files, {row.student: row.name for row in rows},
+                                           folder / "moodle-feedback.zip"))
+    if options.canvas or options.canvas_gradebook is not None:
+        book = canvas.read_gradebook(options.canvas_gradebook) if options.canvas_gradebook else None
+        path, missing = canvas.write_grades(rows, info, folder / "canvas-grades.csv", book=book,
+                                            assignment=options.canvas_assignment, excel=options.excel)
+        written.append(path)
+        notes += missing
+    return written, notes
 
 
 def gradescope_json(row: Row) -> str:

@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS submissions (
     result TEXT,
     graded_at TEXT NOT NULL,
     duration REAL NOT NULL DEFAULT 0,
+    late INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (exercise, student)
 );
 CREATE TABLE IF NOT EXISTS checks (
@@ -74,6 +75,7 @@ class Row:
     result: dict | None = None  # ExerciseResult.to_dict()
     graded_at: str = ""
     duration: float = 0.0
+    late: bool = False  # the platform marked the hand-in late (Canvas)
 
     def exercise_result(self) -> ExerciseResult | None:
         return None if self.result is None else ExerciseResult.from_dict(self.result)
@@ -89,6 +91,9 @@ class Gradebook:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")  # durable against a killed process, fast per commit
         self.db.executescript(SCHEMA)
+        columns = {r[1] for r in self.db.execute("PRAGMA table_info(submissions)")}
+        if "late" not in columns:  # a gradebook written before the column existed
+            self.db.execute("ALTER TABLE submissions ADD COLUMN late INTEGER NOT NULL DEFAULT 0")
 
     def close(self) -> None:
         self.db.close()
@@ -123,10 +128,12 @@ class Gradebook:
             self.db.execute("BEGIN")
             self.db.execute("DELETE FROM checks WHERE exercise = ? AND student = ?", (row.exercise, row.student))
             self.db.execute(
-                "INSERT OR REPLACE INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO submissions (exercise, student, name, file, sha256, grader_version, status, "
+                "score, max_score, message, result, graded_at, duration, late) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (row.exercise, row.student, row.name, row.file, row.sha256, row.grader_version, row.status,
                  row.score, row.max_score, row.message, None if row.result is None else json.dumps(row.result),
-                 row.graded_at, row.duration))
+                 row.graded_at, row.duration, int(row.late)))
             self.db.executemany(
                 "INSERT INTO checks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(row.exercise, row.student, i, c["name"], c["title"], c["score"], c["max_score"], c["outcome"],
@@ -137,5 +144,6 @@ class Gradebook:
 def _row(cur: sqlite3.Cursor, values: tuple) -> Row:
     d = {col[0]: v for col, v in zip(cur.description, values)}
     d["result"] = None if d["result"] is None else json.loads(d["result"])
+    d["late"] = bool(d.get("late"))
     return Row(**d)
 

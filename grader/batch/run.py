@@ -15,7 +15,7 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable
 
@@ -73,18 +73,22 @@ def run_batch(exercise: str | registry.ExerciseInfo, submissions: str | Path, *,
               workers: int | None = None, timeout: float | None = None, regrade: Iterable[str] = (),
               regrade_all: bool = False, sandbox: bool = True, gradebook: str | Path | None = None,
               data_dir: str | Path | None = None, console: Console | None = None, progress: bool = True,
-              verbose: bool = False, allow_unsafe_sandbox: bool = False) -> BatchReport:
+              verbose: bool = False, allow_unsafe_sandbox: bool = False,
+              options: export.Options = export.Options(), similarity: bool = True) -> BatchReport:
     """Grade every submission in ``submissions`` (a folder or .zip) and write the exports.
 
     Raises ``registry.UnknownExercise`` or ``SubmissionError`` for usage errors (no such
     exercise, no such folder, an unknown student in ``regrade``), ``extras.MissingDependency``
     when the exercise needs a library this machine lacks (torch), and ``IsolationError``
     when this machine cannot give the workers the full sandbox (batch grades are official)
-    and ``allow_unsafe_sandbox`` is not set.
+    and ``allow_unsafe_sandbox`` is not set. ``options`` says how to write the exports (and
+    which platforms' files, besides those of the download's own platform); ``similarity``
+    lists suspiciously similar pairs in the summary.
     """
     started = time.monotonic()
     info = exercise if isinstance(exercise, registry.ExerciseInfo) else registry.find_exercise(exercise)
     extras.require(info)
+    _check_platform_files(options, info)
     require_isolation(sandbox, allow_unsafe=allow_unsafe_sandbox)
     submissions = Path(submissions)
     out = Path(out) if out is not None else default_out(submissions, info.id)
@@ -100,7 +104,7 @@ def run_batch(exercise: str | registry.ExerciseInfo, submissions: str | Path, *,
             by_id = {s.id: s for s in found.students}
             for student in todo:
                 if student.problem:
-                    book.record(_problem_row(info.id, student, version))
+                    book.record(_problem_row(info, student, version))
             jobs = [s for s in todo if not s.problem]
             if jobs:
                 settings = Settings(info, workers=workers or _cores(), timeout=timeout, sandbox=sandbox,
@@ -116,11 +120,34 @@ def run_batch(exercise: str | registry.ExerciseInfo, submissions: str | Path, *,
                     pool.run([Job(s.id, s.file) for s in jobs], done, bar.tick)
             rows = book.rows(info.id, [s.id for s in found.students])
         summary = summarize(rows, info.id, info.title)
-        files = export.write_all(rows, summary, out / info.id, workers=workers or _cores())
+        folder = out / info.id
+        notes = list(found.notes)
+        if similarity and importlib.util.find_spec("copydetect") is None:
+            notes.append('similar submissions not looked for: pip install "dlcourse-grader[instructor]" (copydetect)')
+        elif similarity:
+            from . import similarity as similar
+
+            summary.similar = similar.similar_pairs([s for s in found.students if s.file], info)
+            similar.write_pages(summary.similar, folder / "similarity")
+        options = replace(options, moodle=options.moodle or "moodle" in found.platforms,
+                          canvas=options.canvas or "canvas" in found.platforms)
+        files = export.write_all(rows, summary, folder, workers=workers or _cores(), options=options)
+        more, missing = export.write_platforms(rows, info, folder, options)
         return BatchReport(info.id, out, book_path, len(found.students), len(jobs), len(found.students) - len(todo),
-                           round(time.monotonic() - started, 1), summary, files, found.notes)
+                           round(time.monotonic() - started, 1), summary, files + more, notes + missing)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _check_platform_files(options: export.Options, info: registry.ExerciseInfo) -> None:
+    """Read the platform files given before anything is graded: a wrong file is a usage error now,
+    not after an hour of grading."""
+    from . import canvas, moodle
+
+    if options.moodle_worksheet is not None:
+        moodle.read_worksheet(options.moodle_worksheet)
+    if options.canvas_gradebook is not None:
+        canvas.assignment_column(canvas.read_gradebook(options.canvas_gradebook), info, options.canvas_assignment)
 
 
 def _to_grade(found: Discovery, book: Gradebook, exercise: str, version: str, regrade: set[str],
@@ -168,16 +195,17 @@ def _hidden(submissions: Path, out: Path, workdir: Path, book: Path) -> tuple[st
     return tuple(keep)
 
 
-def _problem_row(exercise: str, student: Student, version: str) -> Row:
-    return Row(exercise, student.id, student.name, student.source, student.sha256, version, "problem", 0.0, 0.0,
-               student.problem)
+def _problem_row(info: registry.ExerciseInfo, student: Student, version: str) -> Row:
+    """Not graded: no points of the exercise's (all of them, hidden included: a batch grades as the instructor)."""
+    return Row(info.id, student.id, student.name, student.source, student.sha256, version, "problem", 0.0,
+               info.points + info.hidden_points, student.problem, late=student.late)
 
 
 def _row(exercise: str, student: Student, version: str, outcome: Outcome) -> Row:
     result = outcome.result or {}
     return Row(exercise, student.id, student.name, student.source, student.sha256, version, outcome.status,
                float(result.get("score", 0.0)), float(result.get("max_score", 0.0)), outcome.message,
-               outcome.result, duration=outcome.duration)
+               outcome.result, duration=outcome.duration, late=student.late)
 
 
 def print_report(report: BatchReport, console: Console) -> None:
@@ -189,3 +217,6 @@ def print_report(report: BatchReport, console: Console) -> None:
                   f" ({report.kept} unchanged, from the gradebook)" if report.kept else
                   f"\ngraded {report.graded} of {report.students} students in {report.elapsed:g} s")
     console.print(f"gradebook: {report.gradebook}\nfeedback, grades.csv, summary.md: {report.out / report.exercise}")
+    for path in report.files:
+        if path.name in ("moodle-worksheet.csv", "moodle-feedback.zip", "canvas-grades.csv"):
+            console.print(f"for the platform: {path}")

@@ -48,6 +48,7 @@ class ClassSummary:
     statuses: Counter
     checks: list[CheckStats]
     incidents: list[tuple[str, str, str, str]] = field(default_factory=list)  # student, name, status, message
+    similar: list = field(default_factory=list)  # similarity.Pair, most similar first (when computed)
 
     @property
     def students(self) -> int:
@@ -148,6 +149,9 @@ def render(summary: ClassSummary, console: Console) -> None:
         for student, name, status, message in summary.incidents:
             who = f"{student} ({name})" if name else student
             console.print(Text.assemble((f"  {who}: ", "bold"), (LABELS[status], "magenta"), f" — {message}"))
+    if summary.similar:
+        console.print(Text(f"\n{len(summary.similar)} pair{'s' * (len(summary.similar) != 1)} of submissions share "
+                           "most of their code — to look at, in summary.md", style="bold"))
 
 
 def markdown(summary: ClassSummary) -> str:
@@ -166,4 +170,15 @@ def markdown(summary: ClassSummary) -> str:
         for student, name, status, message in summary.incidents:
             who = f"{student} ({name})" if name else student
             lines.append(f"- **{who}**: {LABELS[status]} — {' '.join(message.split())}")
+    if summary.similar:
+        lines += ["", "## Similar submissions", "",
+                  "Pairs whose own code (the released exercise file not counted) is mostly the same, most similar "
+                  "first. Shared code has innocent causes too (a lecture example, allowed pair work): read the pair "
+                  "side by side before drawing any conclusion.", "",
+                  "| similarity | student | student | side by side |", "| ---: | --- | --- | --- |"]
+        for p in summary.similar:
+            a = f"{p.a} ({p.name_a})" if p.name_a else p.a
+            b = f"{p.b} ({p.name_b})" if p.name_b else p.b
+            link = f"[compare]({p.page})" if p.page else ""
+            lines.append(f"| {100 * p.similarity:.0f}% | {a.replace('|', '/')} | {b.replace('|', '/')} | {link} |")
     return "\n".join(lines) + "\n"

@@ -96,7 +96,8 @@ def test_feedback_shows_the_counterexample_and_the_diagnosis_in_markdown_and_htm
     for text in (md, page):
         assert "smallest failing input" in text and "[[0., 1.]]" in text
         assert "your conv2d flips the kernel" in text
-    assert page.startswith("<!DOCTYPE html>") and "exercise03 — bob" in page
+    assert page.startswith("<!DOCTYPE html>") and "<title>exercise03 — Name bob</title>" in page
+    assert "Name bob (bob)" in page and md.startswith("# exercise03 — Convolution by hand: 2/4 points\n\nName bob (bob)")
 
 
 def test_gradescope_files_are_valid_json_with_a_score_and_tests(tmp_path):
