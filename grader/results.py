@@ -71,6 +71,10 @@ class Diagnosis:
     name: str
     message: str
     hint: str = ""
+    also: tuple[str, ...] = ()  # other mistakes that give the same result on the evidence (messages)
+
+    def __post_init__(self):
+        self.also = tuple(self.also)  # a list, when read back from JSON
 
 
 @dataclass

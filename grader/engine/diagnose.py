@@ -61,13 +61,17 @@ def counterexample(failure: Failure | None, error: BaseException) -> Counterexam
     return Counterexample(inputs=inputs, call=call, expected=expected, got=got, shrunk=failure.shrunk)
 
 
-def diagnose(mistakes: list[Mistake], spec: CheckSpec, failures: list[Failure]) -> Diagnosis | None:
+def diagnose(mistakes: list[Mistake], spec: CheckSpec, failures: list[Failure],
+             calls: list[CallRecord] = ()) -> Diagnosis | None:
     """Return the typical mistake that explains the failing results best (or None).
 
-    Every call that came back with a value during a failing example is a piece of evidence;
-    The evidence is the call whose result failed in each failing example; a mistake is named
-    when it explains the smallest failing example and at least half of the evidence for its
-    function.
+    The evidence is the call whose result failed in each failing example (hypothesis' search
+    and shrinking give several); a mistake is named when it explains the smallest failing
+    example and at least half of the evidence for its function. Mistakes that explain the
+    evidence equally well (a small input on which they give the same result) are separated
+    by every other call the check made (``calls``): the student's results where they were
+    right are evidence too, against a mistake that would have been wrong there. Those still
+    alike are named together, instead of one picked at random.
     """
     candidates = [m for m in mistakes if not spec.functions or m.function in spec.functions]
     if not candidates:
@@ -75,7 +79,7 @@ def diagnose(mistakes: list[Mistake], spec: CheckSpec, failures: list[Failure]) 
     evidence = [failing_call(f, f.error) for f in failures]
     records = [r for r in evidence if r is not None and r.error is None and r.result is not None]
     last = records[-1:] if evidence[-1] is not None and records and records[-1] is evidence[-1] else []
-    best, best_ratio = None, 0.0
+    ranked = []
     for mistake in candidates:
         mine = [r for r in records if r.function == mistake.function]
         if not mine:
@@ -84,9 +88,27 @@ def diagnose(mistakes: list[Mistake], spec: CheckSpec, failures: list[Failure]) 
                    if r.function == mistake.function):
             continue
         ratio = sum(mistake.explains(r.result, r.args, r.kwargs, r.facts) for r in mine) / len(mine)
-        if ratio >= 0.5 and ratio > best_ratio:
-            best, best_ratio = mistake, ratio
-    return None if best is None else Diagnosis(best.name, best.message, best.hint)
+        if ratio >= 0.5:
+            ranked.append((ratio, mistake))
+    if not ranked:
+        return None
+    top = max(ratio for ratio, _ in ranked)
+    tied = [m for ratio, m in ranked if ratio == top]  # in the order the checks module lists them
+    if len(tied) > 1:
+        tied = _separate(tied, [r for r in calls if r.error is None and r.result is not None])
+    best = tied[0]
+    return Diagnosis(best.name, best.message, best.hint, also=tuple(m.message for m in tied[1:]))
+
+
+def _separate(tied: list[Mistake], calls: list[CallRecord]) -> list[Mistake]:
+    """The mistakes among ``tied`` that reproduce the most of the student's results over all calls."""
+    share = {}
+    for mistake in tied:
+        mine = [r for r in calls if r.function == mistake.function]
+        share[mistake.name] = (sum(mistake.explains(r.result, r.args, r.kwargs, r.facts) for r in mine) / len(mine)
+                               if mine else 0.0)
+    top = max(share.values())
+    return [m for m in tied if share[m.name] == top]
 
 
 def label(error: Mismatch, failure: Failure) -> str:

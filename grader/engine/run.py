@@ -254,7 +254,7 @@ def _run_check(spec: CheckSpec, ex: Exercise, sub: Submission | None, fatal: str
     if not isinstance(error, (Mismatch, StudentError)) and failures:
         # hypothesis' own wrappers (Flaky, …): report the student's failure underneath
         error = failure.error
-    diagnosis = diagnose(ex.mistakes, spec, failures or [failure])
+    diagnosis = diagnose(ex.mistakes, spec, failures or [failure], calls=sub.log)
     if isinstance(error, StudentError):
         message = f"{error.function} raised {error.error_type}: {error.message}"
         frames = error.frames

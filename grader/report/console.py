@@ -10,7 +10,7 @@ from rich.text import Text
 
 from ..results import CheckResult, ExerciseResult
 from .confusion import confusion_table, has_classes
-from .fmt import also_costs, clip, failure_groups, hidden_line, not_implemented, points, verdict
+from .fmt import also_costs, also_explains, clip, failure_groups, hidden_line, not_implemented, points, verdict
 
 def summary_table(result: ExerciseResult) -> Table:
     """Return the one-row-per-check table with the total as its footer."""
@@ -56,6 +56,7 @@ def failure_panel(c: CheckResult, verbose: bool = False, others: list[CheckResul
             parts.append(_labelled("got", ce.got, "red"))
     if c.diagnosis is not None:
         parts.append(Text.assemble(("\nlikely mistake: ", "bold yellow"), (c.diagnosis.message, "yellow")))
+        parts.extend(Text(line, style="yellow") for line in also_explains(c.diagnosis))
         if c.diagnosis.hint:
             parts.append(Text.assemble(("hint: ", "bold"), c.diagnosis.hint))
     if others:

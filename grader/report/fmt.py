@@ -191,3 +191,12 @@ def hidden_line(result) -> str | None:
     worth = f"{points(result.hidden_points_skipped)} point{'' if result.hidden_points_skipped == 1 else 's'}"
     return (f"{n} hidden check{'' if n == 1 else 's'} ({worth}) {'is' if n == 1 else 'are'} run when your "
             "instructor grades")
+
+
+def also_explains(diagnosis) -> list[str]:
+    """Lines naming the other typical mistakes that give the same result on the evidence shown
+    (a small input can make two mistakes look alike): said, instead of picking one silently."""
+    if not diagnosis.also:
+        return []
+    return [f"or: {message}" for message in diagnosis.also] + [
+        "(on the input shown these mistakes give the same result; the hint is for the first)"]

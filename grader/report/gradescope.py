@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 
 from ..results import CheckResult, ExerciseResult
-from .fmt import all_passed, clip, clip_all, hidden_line
+from .fmt import all_passed, also_explains, clip, clip_all, hidden_line
 
 HIDDEN_CHECK_VISIBILITY = "after_published"
 
@@ -40,6 +40,7 @@ def check_output(c: CheckResult) -> str:
             lines.append(_labelled("got:", ce.got))
     if c.diagnosis is not None:
         lines.append(f"likely mistake: {c.diagnosis.message}")
+        lines.extend(also_explains(c.diagnosis))
         if c.diagnosis.hint:
             lines.append(f"hint: {c.diagnosis.hint}")
     return "\n".join(lines)
