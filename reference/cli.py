@@ -50,3 +50,35 @@ def cifar10(data_dir, quick, only, epochs, threads, out, export_exercise11):
             export_exercise11=export_exercise11)
     except (DataError, ValueError) as e:
         _fail(str(e))
+
+
+@reference.command()
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where CIFAR-10 is (default: $DLCOURSE_DATA, else the user cache folder).")
+@click.option("--quick", is_flag=True, help="1,000 pool and test images, 1 and 10 labels per class, one draw.")
+@click.option("--backbone", type=click.Choice(["mobilenet_v2", "efficientnet_lite0"]), default=None,
+              help="The pretrained ImageNet network (default mobilenet_v2).")
+@click.option("--size", type=click.IntRange(min=32), default=None, help="Side the images are resized to (default 128).")
+@click.option("--seeds", type=click.IntRange(min=1), default=None, help="Draws of the labelled images (default 3).")
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="torch threads (default 2).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("fewlabels.json"),
+              show_default=True, help="Write the table and the curve as JSON here.")
+def fewlabels(data_dir, quick, backbone, size, seeds, threads, out):
+    """CIFAR-10 with few labels (exercise12): CNN from scratch, shallow learners on raw pixels and on
+    pretrained features, the fine-tuned network; at 10 labels per class and for 1-100."""
+    try:
+        import sklearn  # noqa: F401
+        import torch  # noqa: F401
+    except ImportError as e:
+        _fail(f"{e.name} is not installed — pip install 'dlcourse-grader[reference]'")
+    from grader.data.download import default_data_dir
+    from grader.data.loaders import DataError
+    from grader.kit.pretrained import MissingPretrained
+
+    from .fewlabels import run
+
+    try:
+        run(default_data_dir(data_dir), quick=quick, out=out, backbone=backbone, size=size, seeds=seeds,
+            threads=threads)
+    except (DataError, ValueError, MissingPretrained) as e:
+        _fail(str(e))

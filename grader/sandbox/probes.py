@@ -287,6 +287,117 @@ def fit(model, images, labels, epochs, lr, batch, seed):
     return float(loss)
 
 
+def frozen_with_head(spec, head_weight, head_bias):
+    """``build_backbone(spec)`` with every parameter frozen and its classifier's last layer replaced
+    by a trainable nn.Linear holding ``head_weight`` (n, D) and ``head_bias`` (n,), the dropout before
+    it by an identity: the grader's own frozen model, independent of the student's freezing code."""
+    import torch
+
+    net = build_backbone(spec)
+    for p in net.parameters():
+        p.requires_grad_(False)
+    w = torch.as_tensor(head_weight, dtype=torch.float32)
+    head = torch.nn.Linear(w.shape[1], w.shape[0])
+    with torch.no_grad():
+        head.weight.copy_(w)
+        head.bias.copy_(torch.as_tensor(head_bias, dtype=torch.float32))
+    net.classifier[-1] = head
+    net.classifier[0] = torch.nn.Identity()  # no dropout before the head: a training step is deterministic
+    return net
+
+
+def state_arrays(model):
+    """Return {name: float64 array} of the model's state dict (parameters and buffers but batchnorm's
+    batch counter) and {"training": [names of submodules in train mode]}; the grader compares."""
+    import numpy as np
+
+    state = {k: v.detach().cpu().double().numpy() for k, v in model.state_dict().items()
+             if not k.endswith("num_batches_tracked")}
+    return {"state": state, "training": [name for name, m in model.named_modules() if m.training]}
+
+
+class _Watch:
+    """What the hooks of ``watch`` saw: per call of the watched module, whether autograd was on
+    and the batch size."""
+
+    def __init__(self):
+        self.calls = []
+        self.hooks = []
+
+
+def watch(module):
+    """Hook ``module`` (a backbone's ``features``) and every submodule: record, for each call of
+    ``module`` itself, [grad enabled, batch size]; any submodule run with autograd on counts too."""
+    import torch
+
+    seen = _Watch()
+
+    def outer(mod, args):
+        x = args[0] if args else None
+        seen.calls.append([bool(torch.is_grad_enabled()), int(x.shape[0]) if isinstance(x, torch.Tensor) and x.ndim else -1])
+
+    def inner(mod, args):
+        if torch.is_grad_enabled():
+            seen.calls.append([True, -1])
+
+    seen.hooks.append(module.register_forward_pre_hook(outer))
+    for m in module.modules():
+        if m is not module:
+            seen.hooks.append(m.register_forward_pre_hook(inner))
+    return seen
+
+
+def watched(seen):
+    """Return the calls ``watch`` recorded (and remove its hooks)."""
+    for h in seen.hooks:
+        h.remove()
+    return {"calls": [list(c) for c in seen.calls]}
+
+
+def grads_after_backward(model, x, y):
+    """Run cross-entropy of model(x) against y backwards once (eval mode, grads cleared first);
+    return {"with_grad": names of parameters that received a gradient, "error": message or ""}."""
+    import numpy as np
+    import torch
+
+    model.eval()
+    for p in model.parameters():
+        p.grad = None
+    try:
+        out = model(torch.as_tensor(np.asarray(x), dtype=torch.float32))
+        torch.nn.functional.cross_entropy(out, torch.as_tensor(np.asarray(y), dtype=torch.long)).backward()
+    except Exception as e:  # noqa: BLE001 - the student's model may raise anything
+        return {"with_grad": [], "error": f"{type(e).__name__}: {str(e)[:300]}"}
+    names = [n for n, p in model.named_parameters() if p.grad is not None]
+    for p in model.parameters():
+        p.grad = None
+    return {"with_grad": names, "error": ""}
+
+
+def optimizer_info(optimizer, model):
+    """Return which of the model's parameters the optimizer holds: {"optimizer": bool,
+    "trainable": [names], "frozen": [names] (requires_grad False), "other": number of tensors not of
+    the model, "lr": [lr per group]}."""
+    import torch
+
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        return {"optimizer": False, "type": type_name(optimizer)}
+    names = {id(p): n for n, p in model.named_parameters()}
+    held = [p for g in optimizer.param_groups for p in g["params"]]
+    return {"optimizer": True, "type": type_name(optimizer),
+            "trainable": [names[id(p)] for p in held if id(p) in names and p.requires_grad],
+            "frozen": [names[id(p)] for p in held if id(p) in names and not p.requires_grad],
+            "other": sum(1 for p in held if id(p) not in names),
+            "lr": [float(g.get("lr", 0.0)) for g in optimizer.param_groups]}
+
+
+def sgd(model, lr):
+    """The grader's plain SGD over the model's parameters that require gradients."""
+    import torch
+
+    return torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=float(lr))
+
+
 def defaults(fn):
     """Return {parameter: default} of a function's (or a class's) signature: plain values as they
     are, anything else as the string "<object>" (compared by nothing)."""
@@ -314,6 +425,14 @@ PROBES = {
     "logits": logits,
     "predict": predict,
     "train_mode_varies": train_mode_varies,
+    "build_backbone": build_backbone,
+    "frozen_with_head": frozen_with_head,
+    "state_arrays": state_arrays,
+    "watch": watch,
+    "watched": watched,
+    "grads_after_backward": grads_after_backward,
+    "optimizer_info": optimizer_info,
+    "sgd": sgd,
     "build_net": build_net,
     "first_conv": first_conv,
     "fit": fit,
