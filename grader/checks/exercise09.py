@@ -341,16 +341,20 @@ def _flip_frequency_failure(got, images, variants, horizontal, vertical, what):
 def random_flip_flips_each_image_independently_with_probability_one_half(sub):
     """Each image is flipped with probability 1/2, independently of the others and of the other direction.
 
-    4,000 copies of [[1, 2], [3, 4]] (for horizontal, vertical and both), ``rng=np.random.default_rng(9)``:
+    4,000 copies of [[1, 2], [3, 4]] (for horizontal, vertical and both; as 3 different channels of an
+    (N, C, H, W) batch for horizontal and for vertical), ``rng=np.random.default_rng(9)``:
     each allowed outcome (k = 2 or 4 of them) must have frequency 1/k ± t, t = √(ln(2k/α)/8000)
     (0.050 or 0.051). For a correct solution the count of each outcome is Binomial(4000, 1/k), so
     by Hoeffding and a union bound over the k outcomes each configuration fails with probability
-    ≤ α = 1e-8 (3e-8 for the check). Caught: one coin for the whole batch (0 % or 100 %), every
+    ≤ α = 1e-8 (4e-8 for the check). Caught: one coin for the whole batch (0 % or 100 %), every
     image flipped, a vertical flip that depends on the horizontal one.
     """
-    for layout, horizontal, vertical in (((FLIP_N, 1, 2, 2), True, False), ((FLIP_N, 2, 2), True, True),
-                                         ((FLIP_N, 2, 2), False, True)):
-        images = np.tile(np.array([[1, 2], [3, 4]], dtype=np.uint8), (FLIP_N, 1, 1)).reshape(layout)
+    for layout, horizontal, vertical in (((FLIP_N, 3, 2, 2), True, False), ((FLIP_N, 2, 2), True, True),
+                                         ((FLIP_N, 2, 2), False, True), ((FLIP_N, 3, 2, 2), False, True)):
+        # three channels that differ, so a flip of the channel axis is seen, not taken for no flip
+        base = np.array([[1, 2], [3, 4]], dtype=np.uint8) + (10 * np.arange(layout[1], dtype=np.uint8)[:, None, None]
+                                                             if len(layout) == 4 else 0)
+        images = np.broadcast_to(base, layout).copy()
         kw = _flip_kwargs(horizontal, vertical)
         failure = None
         for seed in range(SEED, SEED + 5):  # a degenerate batch is looked at with more seeds before judging
@@ -629,6 +633,21 @@ def flip_axes_swapped(got, images, rng=None, horizontal=True, vertical=False):
     return bool(np.all(v["none"] | other) and np.any(other & ~right))
 
 
+def flip_channel_axis(got, images, rng=None, horizontal=True, vertical=False):
+    """Some image of an (N, C, H, W) batch came back with its channels in reverse order (axis 1 flipped)."""
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[1] < 2 or not _batch_like(got, images):
+        return False
+    v = _flip_variants(got, images)
+    allowed = np.zeros(len(images), bool)
+    for name in _allowed_flips(horizontal, vertical):
+        allowed |= v[name]
+    reversed_channels = np.zeros(len(images), bool)
+    for h, w in FLIPS.values():
+        reversed_channels |= _per_image_equal(got, _flipped(images[:, ::-1], h, w))
+    return bool(np.any(reversed_channels & ~allowed))
+
+
 def _flip_counts(got, images, horizontal, vertical):
     images = np.asarray(images)
     if len(images) < 20 or not _batch_like(got, images):
@@ -734,6 +753,10 @@ MISTAKES = [
             "your horizontal flip reverses the height axis: in channels-first (N, C, H, W) images the width is the "
             "last axis (Keras' channels-last habit puts it at axis 2)", "horizontal: image[..., ::-1]",
             matches=flip_axes_swapped),
+    Mistake("channel axis flipped", "random_flip",
+            "your random_flip reverses the channel axis: in a channels-first (N, C, H, W) batch image[::-1] flips the "
+            "channels (RGB becomes BGR), not the rows", "vertical: image[..., ::-1, :], horizontal: image[..., ::-1]",
+            matches=flip_channel_axis),
     Mistake("every image flipped", "random_flip",
             "your random_flip flips every image: each one is flipped with probability 1/2",
             "flip = rng.random(N) < 0.5, one coin per image", matches=flip_every_image),

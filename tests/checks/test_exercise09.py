@@ -41,6 +41,8 @@ MISTAKE_EDITS = [
       (V_COIN, V_COIN.replace("rng.random(n) < 0.5", "np.ones(n, dtype=bool)"))], "random_flip",
      "every image flipped"),
     ([("out = images.copy()", "out = images.astype(float)")], "random_flip", "dtype changed"),
+    # image[::-1] is the vertical flip of an (H, W) image, and a flip of the channels of a (C, H, W) one
+    ([("axis=-2)", "axis=0)")], "random_flip", "channel axis flipped"),
     ([("if 0 <= y + dy < h and 0 <= x + dx < w:", "if True:"),
       ("out[i, ..., y + dy, x + dx] = images[i, ..., y, x]",
        "out[i, ..., (y + dy) % h, (x + dx) % w] = images[i, ..., y, x]")], "random_shift",
