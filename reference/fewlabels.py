@@ -183,8 +183,10 @@ def fine_tune(cache: Cache, labelled: np.ndarray, train_labels, test_labels, set
     model = nn.Sequential(tail, nn.Dropout(0.2), nn.Linear(cache.feature_dim, 10))
     for p in tail.parameters():
         p.requires_grad_(True)
-    opt = torch.optim.Adam([{"params": tail.parameters(), "lr": 1e-4},
-                            {"params": model[2].parameters(), "lr": 1e-3}])
+    groups = [{"params": list(model[2].parameters()), "lr": 1e-3}]
+    if any(True for _ in tail.parameters()):
+        groups.append({"params": list(tail.parameters()), "lr": 1e-4})
+    opt = torch.optim.Adam(groups)
     x, y = cache.train_in[labelled], torch.as_tensor(train_labels[labelled], dtype=torch.long)
     gen = torch.Generator().manual_seed(seed)
     for _ in range(settings.fine_tune_epochs):

@@ -28,7 +28,8 @@ def test_the_exercises_whose_checks_reference_or_worker_import_torch_need_the_to
     needs = {info.id: extras.needed(info) for info in registry.all_exercises()}
     assert {ex: n for ex, n in needs.items() if n} == {
         "exercise02": {"torch": True}, "exercise04": {"torch": True},  # imported by the checks and the reference
-        "exercise11": {"safetensors": False, "torch": False}}  # by the worker only (PRELOAD)
+        "exercise11": {"safetensors": False, "torch": False},  # by the worker only (PRELOAD)
+        "exercise12": {"torch": True}}  # its checks build the tiny backbone in the grader too
     assert all("torch" in needs[info.id] for info in registry.all_exercises() if "torch" in info.preload)
 
 

@@ -255,6 +255,8 @@ def _prep_candidates(case: PrepCase) -> dict:
     return {
         "not scaled": lambda: norm(case.images.astype(np.float32), case.mean, case.std),
         "imagenet constants": lambda: norm(x, *IMAGENET),
+        "imagenet mean": lambda: norm(x, IMAGENET[0], case.std),
+        "imagenet std": lambda: norm(x, case.mean, IMAGENET[1]),
         "half": lambda: norm(x, (0.5,) * 3, (0.5,) * 3),
         "batch statistics": lambda: norm(x, x.mean(axis=(0, 2, 3)), x.std(axis=(0, 2, 3))),
         "not normalised": lambda: x,
@@ -617,16 +619,16 @@ def three_fine_tune_steps_start_each_from_fresh_gradients(sub, case):
 # --------------------------------------------------------------------------- fit_shallow (3)
 
 SHALLOW_CLASSES, SHALLOW_DIM, SHALLOW_TRAIN, SHALLOW_TEST = 10, 16, 10, 50
-# Calibrated on the data below: logistic regression (standardised) 0.95, random forest (100
-# trees) 0.92, 1-nearest neighbour 0.89, always one class 0.10.
+# Calibrated on the data below: logistic regression on standardised features 0.94, without
+# standardising 0.91, a random forest (100 trees) 0.87, 1-nearest neighbour 0.78, always one class 0.10.
 SHALLOW_ZERO, SHALLOW_FULL = 0.3, 0.7
 
 
 def shallow_data(seed: int = 12):
-    """Few-label features: 10 Gaussian classes in 16 dimensions (means 3 apart on average per axis,
+    """Few-label features: 10 Gaussian classes in 16 dimensions (means drawn with std 1.2 per axis,
     unit noise), 10 labelled and 50 test points per class, on an offset and scale like real features."""
     rng = np.random.default_rng(seed)
-    means = rng.normal(0, 1.5, (SHALLOW_CLASSES, SHALLOW_DIM))
+    means = rng.normal(0, 1.2, (SHALLOW_CLASSES, SHALLOW_DIM))
     scale = rng.uniform(0.5, 4.0, SHALLOW_DIM)
 
     def draw(per_class):
@@ -647,7 +649,7 @@ def fit_shallow_classifies_held_out_features(sub):
     The test labels stay in the grader.
     The data is fixed (seeded), so the verdict is too. A learner at chance (0.1) has an
     accuracy above 0.3 on the 500 test points with probability < exp(−2·500·0.2²) = 4e-18
-    (Hoeffding); logistic regression gets 0.95, a random forest 0.92.
+    (Hoeffding); logistic regression gets 0.94, a random forest 0.87.
     """
     (x_train, y_train), (x_test, y_test) = shallow_data()
     what = f"fit_shallow(features {x_train.shape}, labels {y_train.shape})"
@@ -662,7 +664,7 @@ def fit_shallow_classifies_held_out_features(sub):
     sub.context.details["accuracy"] = accuracy
     if accuracy < SHALLOW_FULL:
         fraction = (accuracy - SHALLOW_ZERO) / (SHALLOW_FULL - SHALLOW_ZERO)
-        raise Verdict(fraction, f"test accuracy {accuracy:.3f} on held-out features (logistic regression: 0.95; "
+        raise Verdict(fraction, f"test accuracy {accuracy:.3f} on held-out features (logistic regression: 0.94; "
                                 f"full marks at {SHALLOW_FULL:g})")
 
 
@@ -688,6 +690,12 @@ MISTAKES = [
     Mistake("normalisation other than the backbone's", "preprocess",
             "your preprocess uses ImageNet's constants, not the mean and std it was given",
             "use the mean and std arguments: each backbone has its own", observed="imagenet constants"),
+    Mistake("normalisation other than the backbone's", "preprocess",
+            "your preprocess subtracts ImageNet's mean, not the mean it was given",
+            "use the mean argument: each backbone has its own", observed="imagenet mean"),
+    Mistake("normalisation other than the backbone's", "preprocess",
+            "your preprocess divides by ImageNet's std, not the std it was given",
+            "use the std argument: each backbone has its own", observed="imagenet std"),
     Mistake("normalisation other than the backbone's", "preprocess",
             "your preprocess maps pixels to [-1, 1] (mean 0.5, std 0.5), not with the backbone's mean and std",
             "use the mean and std arguments", observed="half"),
