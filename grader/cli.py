@@ -270,8 +270,9 @@ def _write_text(path: Path, text: str) -> None:
               help="Fail the job when an exercise scores below this: points (12) or a share (80%) "
                    "(default: when any check fails).")
 @click.option("--python", "python_version", default="3.11", show_default=True, help="The Python version of the job.")
-@click.option("--package", default="dlcourse-grader", show_default=True,
-              help="What pip installs: dlcourse-grader==VERSION, or 'dlcourse-grader @ git+https://…'.")
+@click.option("--package", default=None,
+              help="What pip installs: dlcourse-grader==VERSION, or 'dlcourse-grader @ git+https://…' "
+                   "(default: a placeholder the job refuses until you set it).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the workflow to this file, e.g. .github/workflows/grade.yml (default: print it).")
 @click.option("--force", is_flag=True, help="Overwrite an existing --output file.")
@@ -279,7 +280,8 @@ def ci_template(exercises, min_score, python_version, package, output, force):
     """Print a GitHub Actions workflow that grades a submissions repository on every push.
 
     The job grades each exercise file it finds, uploads the JUnit and Markdown reports,
-    writes the report to the run's summary page and fails below --min-score.
+    writes the report to the run's summary page, posts the points to GitHub Classroom and
+    fails below --min-score.
     """
     from .ci import workflow
 

@@ -75,7 +75,7 @@ def similar_pairs(students: list, exercise: ExerciseInfo, *, threshold: float = 
 
     codes = {s.id: text for s in students if s.file is not None and (text := _code(s.file)) is not None}
     names = {s.id: s.name for s in students}
-    prints = {k: f for k, f in fingerprints(codes, exercise.exercise_file).items() if f.token_coverage >= MIN_TOKENS}
+    prints = {k: f for k, f in fingerprints(codes, exercise.exercise_file()).items() if f.token_coverage >= MIN_TOKENS}
     pairs = []
     for a, b in combinations(sorted(prints), 2):
         fa, fb = prints[a], prints[b]

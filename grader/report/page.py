@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from ..results import CheckResult, ExerciseResult
 from .fmt import clip, failure_groups, not_implemented, points
+from .markdown import _code_block, _inline as _md
 
 PLURAL = {True: "s", False: ""}
 
@@ -31,11 +32,20 @@ def _cause(c: CheckResult) -> str:
     return c.outcome.label
 
 
+def _headline(shown: CheckResult, others: list[CheckResult]) -> str:
+    """The heading of a cause: the check's title, or (a crash, timeout or rule that cost several
+    checks) what happened, from the message's first clause ("your file has a syntax error, …")."""
+    if not others or shown.diagnosis is not None or not shown.message:
+        return shown.title
+    first = shown.message.split(" — ")[0].split("\n")[0].strip()
+    return clip(first[:1].upper() + first[1:], 160) if first else shown.title
+
+
 def _group(shown: CheckResult, others: list[CheckResult]) -> dict:
     ce = shown.counterexample
     frame = shown.frames[-1] if shown.frames else None
     return {
-        "title": shown.title,
+        "title": _headline(shown, others),
         "function": (shown.functions or ("",))[0],
         "cause": _cause(shown),
         "outcome": str(shown.outcome),
@@ -78,7 +88,9 @@ def feedback_context(result: ExerciseResult | None, *, exercise: str, title: str
                        + (f" to {causes} cause{PLURAL[causes != 1]}" if causes else "") + ".")
         if todo:
             summary.append(f"Not implemented yet: {', '.join(todo)}.")
-        summary += [f"{g['function'] or g['title']}: {g['cause']} ({len(g['checks'])} check{PLURAL[len(g['checks']) != 1]}, "
+        summary += [f"{g['title'] if g['outcome'] != 'failed' and len(g['checks']) > 1 else g['function'] or g['title']}"
+                    f"{'' if g['outcome'] != 'failed' and len(g['checks']) > 1 else ': ' + g['cause']} "
+                    f"({len(g['checks'])} check{PLURAL[len(g['checks']) != 1]}, "
                     f"{g['lost']} point{PLURAL[g['lost'] != '1']})" for g in groups]
     hidden_info = None
     if hidden and not publish_hidden:
@@ -105,20 +117,6 @@ def _environment():
     return jinja2.Environment(loader=jinja2.PackageLoader("grader.report", "templates"),
                               autoescape=jinja2.select_autoescape(["html.j2"]), trim_blocks=True, lstrip_blocks=True,
                               keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
-
-
-def _md(text) -> str:
-    """Text safe in a Markdown line or table cell: one line, pipes escaped, no HTML."""
-    text = " ".join(str(text).split())
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _code_block(text: str) -> str:
-    """``text`` fenced with more backticks than it holds (student values may contain some)."""
-    ticks = 3
-    while "`" * ticks in text:
-        ticks += 1
-    return f"{'`' * ticks}text\n{text}\n{'`' * ticks}"
 
 
 def _s(n) -> str:
@@ -156,9 +154,11 @@ def render_markdown(context: dict) -> str:
         blocks.append("## What cost points")
     for g in c["groups"]:
         blocks.append(f"### ✘ {_md(g['title'])}")
-        if len(g["checks"]) > 1:
+        if len(g["checks"]) > 4:
+            blocks.append(f"*This one cause cost {len(g['checks'])} checks, all marked ✘ above ({g['lost']} points).*")
+        elif len(g["checks"]) > 1:
             blocks.append(f"*This one cause cost {len(g['checks'])} checks ({g['lost']} point{_s(g['lost'])}): "
-                          f"{_md(', '.join(g['checks']))}.*")
+                          f"{_md('; '.join(g['checks']))}.*")
         lines = [g["message"]]
         if w := g["where"]:
             lines.append(f"at {w['file']}, line {w['line']}, in {w['function']}" + (f": {w['code']}" if w["code"] else ""))
