@@ -359,6 +359,11 @@ def same_extra_before(image, kernel, bias=0.0, stride=1, padding=0):
     return out[0] if one else out
 
 
+def map_transposed(image, kernel, bias=0.0, stride=1, padding=0):
+    """The feature map with rows and columns swapped: what the slide prints for the 6×6 example (erratum)."""
+    return np.swapaxes(ref.conv2d(image, kernel, bias=bias, stride=stride, padding=padding), -1, -2)
+
+
 def stride_ignored(image, kernel, bias=0.0, stride=1, padding=0):
     assert stride > 1
     return ref.conv2d(image, kernel, bias=bias, stride=1, padding=padding)
@@ -454,6 +459,10 @@ MISTAKES = [
     Mistake("'same' padding split the wrong way", "conv2d",
             "for an even kernel, 'same' puts the extra zero before the image; torch and Keras put it after",
             "pad (k − 1)//2 before and k − 1 − (k − 1)//2 after", wrong=same_extra_before),
+    Mistake("feature map transposed", "conv2d",
+            "your feature map is transposed (rows and columns swapped) — as the slide prints the 6×6 example: that "
+            "table is an erratum, filled column by column; torch's conv2d gives the map of the task text",
+            "out[r, c] is the window whose top-left corner is at row r·stride, column c·stride", wrong=map_transposed),
     Mistake("stride ignored", "conv2d",
             "your conv2d ignores the stride: it returns the stride-1 result",
             "move the window by `stride` pixels: rows r·s … r·s + kh − 1", wrong=stride_ignored),

@@ -18,6 +18,8 @@ def test_two_gradings_of_a_buggy_submission_give_identical_json(grade_text, solu
 
 # (anchor in the solution, replacement, function, the mistake's name in MISTAKES)
 MISTAKE_EDITS = [
+    ("    bias = np.asarray(bias, dtype=np.float64)\n", "    out = out.transpose(0, 2, 1)  # as the slide's 6×6 table\n"
+     "    bias = np.asarray(bias, dtype=np.float64)\n", "conv2d", "feature map transposed"),
     ("out[f, i, j] = np.sum(window * kernel[f])", "out[f, i, j] = np.sum(window * kernel[f, :, ::-1, ::-1])",
      "conv2d", "flipped kernel"),
     ("out_h = (height - kh) // stride + 1", "out_h = (height - kh) // stride", "conv2d", "off-by-one output size"),
