@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader.kit import (check, expect, expect_array, expect_int, expect_oracle, float_arrays, given, Mistake, sides,
-                        small_floats, st)
+from grader.kit import (check, expect, expect_array, expect_int, expect_oracle, float_arrays, given, Mistake,
+                        result_dtype, rounding_tolerance, sides, small_floats, st)
 
 from reference import exercise03 as ref
 
@@ -129,37 +129,78 @@ def conv2d_sums_over_channels_and_stacks_filters(sub, case):
     expect_oracle(_call(sub, case), ref.conv2d, case.image, case.kernel, what=_what(case), **case.kwargs())
 
 
+@dataclass
+class LinearCase:
+    """Two images x and y, one kernel and its options, and the scalars a and b of a·x + b·y."""
+
+    x: np.ndarray
+    y: np.ndarray
+    kernel: np.ndarray
+    a: float
+    b: float
+    stride: int = 1
+    padding: int | str = 0
+
+    def conv(self, image) -> ConvCase:
+        return ConvCase(image, self.kernel, stride=self.stride, padding=self.padding)
+
+
 @st.composite
 def linear_cases(draw):
-    """Return a strategy for (case, y, a, b): a multi-channel conv2d call, a second image, two scalars."""
+    """Return a strategy for a LinearCase: a multi-channel conv2d call, a second image, two scalars."""
     case = draw(conv_cases(channels=True))
-    return case, draw(float_arrays(case.image.shape)), draw(small_floats()), draw(small_floats())
+    return LinearCase(case.image, draw(float_arrays(case.image.shape)), case.kernel, draw(small_floats()),
+                      draw(small_floats()), case.stride, case.padding)
 
 
 @check(points=1, functions=("conv2d",), max_examples=15)
 @given(linear=linear_cases())
 def conv2d_is_linear_in_the_image(sub, linear):
     """conv2d(a·x + b·y) equals a·conv2d(x) + b·conv2d(y) (no bias)."""
-    case, y, a, b = linear
-    kw = case.kwargs()
-    lhs = sub.conv2d(a * case.image + b * y, case.kernel, **kw)
-    cx = expect_array(sub.conv2d(case.image, case.kernel, **kw), case.expected(), what=_what(case))
-    cy = expect_array(sub.conv2d(y, case.kernel, **kw), ref.conv2d(y, case.kernel, **kw), what=_what(case))
-    expect_array(lhs, a * cx.astype(np.float64) + b * cy.astype(np.float64),
+    on_x, on_y, on_mix = linear.conv(linear.x), linear.conv(linear.y), linear.conv(linear.a * linear.x + linear.b * linear.y)
+    lhs = _call(sub, on_mix)
+    cx = expect_oracle(_call(sub, on_x), ref.conv2d, linear.x, linear.kernel, what=_what(on_x).replace("image", "x", 1),
+                       **on_x.kwargs())
+    cy = expect_oracle(_call(sub, on_y), ref.conv2d, linear.y, linear.kernel, what=_what(on_y).replace("image", "y", 1),
+                       **on_y.kwargs())
+    # both sides carry the rounding of the precision the answer was computed in
+    both = rounding_tolerance(lambda x, y, k: linear.a * ref.conv2d(x, k, **on_x.kwargs()) + linear.b * ref.conv2d(
+        y, k, **on_x.kwargs()) - ref.conv2d(linear.a * x + linear.b * y, k, **on_x.kwargs()),
+        (linear.x, linear.y, linear.kernel), dtype=result_dtype(lhs))
+    expect_array(lhs, linear.a * cx.astype(np.float64) + linear.b * cy.astype(np.float64), atol=both,
                  what="conv2d(a·x + b·y) compared with a·conv2d(x) + b·conv2d(y)")
 
 
-@check(points=1, functions=("conv2d",))
-@given(image=float_arrays(st.tuples(sides(min_side=3), sides(min_side=3))), k=st.integers(1, 3),
-       at=st.tuples(st.integers(0, 2), st.integers(0, 2)))
-def conv2d_with_a_delta_kernel_returns_the_cropped_image(sub, image, k, at):
-    """A kernel with a single 1 returns the image cropped (shifted by the 1's position)."""
-    i, j = at[0] % k, at[1] % k
+@dataclass
+class DeltaCase:
+    """An image and a k×k kernel that is 0 but for a single 1 at ``one_at``."""
+
+    image: np.ndarray
+    kernel: np.ndarray
+    one_at: tuple[int, int]
+
+    def expected(self) -> np.ndarray:
+        """The image cropped to the output size, shifted by the 1's position."""
+        (i, j), (k, _), (h, w) = self.one_at, self.kernel.shape, self.image.shape
+        return self.image[i:h - k + 1 + i, j:w - k + 1 + j]
+
+
+@st.composite
+def delta_cases(draw, *, max_k: int = 3):
+    """Return a strategy for a DeltaCase: an image of at least k×k and a delta kernel."""
+    k = draw(st.integers(1, max_k))
+    image = draw(float_arrays(st.tuples(sides(min_side=max(3, k)), sides(min_side=max(3, k)))))
+    one_at = (draw(st.integers(0, k - 1)), draw(st.integers(0, k - 1)))
     kernel = np.zeros((k, k))
-    kernel[i, j] = 1.0
-    h, w = image.shape
-    expected = image[i:h - k + 1 + i, j:w - k + 1 + j]
-    expect_array(sub.conv2d(image, kernel), expected, what="conv2d(image, delta kernel)")
+    kernel[one_at] = 1.0
+    return DeltaCase(image, kernel, one_at)
+
+
+@check(points=1, functions=("conv2d",))
+@given(delta=delta_cases())
+def conv2d_with_a_delta_kernel_returns_the_cropped_image(sub, delta):
+    """A kernel with a single 1 returns the image cropped (shifted by the 1's position)."""
+    expect_array(sub.conv2d(delta.image, delta.kernel), delta.expected(), what="conv2d(image, delta kernel)")
 
 
 # --------------------------------------------------------------------------- conv_output_size (2)

@@ -42,7 +42,29 @@ def failing_call(failure: Failure, error: BaseException) -> CallRecord | None:
     return failure.calls[-1] if failure.calls else None
 
 
-def counterexample(failure: Failure | None, error: BaseException) -> Counterexample | None:
+def argument_names(function, args: tuple) -> list[str]:
+    """Name positional arguments as the documented signature of ``function`` does ("image", "others[0]"),
+    falling back on "argument 1", … where there is no signature to go by."""
+    import inspect
+
+    names: list[str] = []
+    try:
+        params = list(inspect.signature(function).parameters.values()) if function is not None else []
+    except (TypeError, ValueError):
+        params = []
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    for i in range(len(args)):
+        star = next((p for p in params[:i + 1] if p.kind == p.VAR_POSITIONAL), None)
+        if star is not None:
+            names.append(f"{star.name}[{i - params.index(star)}]")
+        elif i < len(params) and params[i].kind in positional:
+            names.append(params[i].name)
+        else:
+            names.append(f"argument {i + 1}")
+    return names
+
+
+def counterexample(failure: Failure | None, error: BaseException, reference=None) -> Counterexample | None:
     if failure is None:
         return None
     record = failing_call(failure, error)
@@ -51,7 +73,8 @@ def counterexample(failure: Failure | None, error: BaseException) -> Counterexam
         return None
     call = show_call(record.function, record.args, record.kwargs) if record is not None else None
     if not inputs and record is not None:  # a fixed-input check: show the call's own arguments
-        inputs = {f"argument {i + 1}": show(a) for i, a in enumerate(record.args)} | {k: show(v) for k, v in record.kwargs.items()}
+        names = argument_names(getattr(reference, record.function, None), record.args)
+        inputs = {n: show(a) for n, a in zip(names, record.args)} | {k: show(v) for k, v in record.kwargs.items()}
     expected = got = None
     if isinstance(error, Mismatch):
         expected = None if error.expected is None else show(error.expected)

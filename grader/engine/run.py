@@ -99,7 +99,8 @@ def grade(exercise: str | registry.ExerciseInfo, submission: str | Path | Source
             again = not spec.hidden and any(f in shrunk for f in spec.functions)
             wrong = None if spec.hidden or sub is None or fatal else _wrong_default(spec, sub, reference, defaults_seen)
             result = _run_check(spec, ex, sub, fatal, static_rules, max_examples,
-                                ex.shrink_calls_again if again else ex.shrink_calls, wrong_default=wrong)
+                                ex.shrink_calls_again if again else ex.shrink_calls, wrong_default=wrong,
+                                reference=reference)
             if result.counterexample is not None and is_search(spec) and not spec.hidden:
                 shrunk.update(spec.functions)
             results.append(result)
@@ -208,7 +209,7 @@ def _load_error_note(err: dict, source: Source) -> str:
 
 def _run_check(spec: CheckSpec, ex: Exercise, sub: Submission | None, fatal: str | None,
                static_rules: dict[str, list[str]], max_examples: int | None, shrink_calls: int, *,
-               wrong_default: str | None = None) -> CheckResult:
+               wrong_default: str | None = None, reference=None) -> CheckResult:
     base = dict(name=spec.name, title=spec.title, max_score=spec.points, functions=spec.functions, hidden=spec.hidden)
     if fatal is not None or sub is None:
         return CheckResult(**base, score=0.0, outcome="crash", message=fatal or "nothing could be run")
@@ -249,7 +250,7 @@ def _run_check(spec: CheckSpec, ex: Exercise, sub: Submission | None, fatal: str
     if isinstance(error, Abort):
         return CheckResult(**base, score=0.0, outcome=ABORT_OUTCOMES.get(error.kind, "crash"),
                            message=error.message, frames=error.frames,
-                           counterexample=counterexample(failures[-1] if failures else None, error))
+                           counterexample=counterexample(failures[-1] if failures else None, error, reference))
     failure = failures[-1] if failures else Failure({}, error, list(sub.log))
     if not isinstance(error, (Mismatch, StudentError)) and failures:
         # hypothesis' own wrappers (Flaky, …): report the student's failure underneath
@@ -267,7 +268,7 @@ def _run_check(spec: CheckSpec, ex: Exercise, sub: Submission | None, fatal: str
     if flaky:
         message += " (the same input did not always give the same result)"
     return CheckResult(**base, score=0.0, outcome="failed", message=message, frames=frames,
-                       counterexample=counterexample(failure, error), diagnosis=diagnosis)
+                       counterexample=counterexample(failure, error, reference), diagnosis=diagnosis)
 
 
 def _is_flaky(error: BaseException) -> bool:

@@ -135,3 +135,17 @@ def test_a_solution_computing_in_float32_gets_full_marks(grade_text, solution_te
     assert text.count("np.float32") >= 4
     result = grade_text("exercise03", text, instructor=True)
     assert result.score == result.max_score, [(c.name, c.message) for c in result.checks if not c.passed]
+
+
+def test_counterexamples_name_what_the_code_used(grade_text, solution_text, mutate):
+    text = mutate(solution_text("exercise03"), "out[f, i, j] = np.sum(window * kernel[f])",
+                  "out[f, i, j] = np.sum(window * kernel[f, :, ::-1, ::-1])")
+    checks = {c.name: c for c in grade_text("exercise03", text, functions=["conv2d"]).checks}
+    delta = checks["conv2d_with_a_delta_kernel_returns_the_cropped_image"].counterexample
+    assert set(delta.inputs) == {"image", "kernel", "one_at"}  # the kernel is shown, its 1 where one_at says
+    kernel = eval(delta.inputs["kernel"].split("#")[0], {})  # "[[0., 0.], [0., 1.]]  # shape (2, 2)"
+    assert [(i, j) for i, row in enumerate(kernel) for j, v in enumerate(row) if v] == [eval(delta.inputs["one_at"])]
+    linear = checks["conv2d_is_linear_in_the_image"].counterexample
+    assert {"x", "y", "kernel", "a", "b"} <= set(linear.inputs), linear.inputs.keys()
+    lecture = checks["conv2d_reproduces_the_lecture_examples"].counterexample
+    assert list(lecture.inputs) == ["image", "kernel"]  # the signature's names, not "argument 1"
