@@ -30,7 +30,7 @@ from ..registry import ExerciseInfo
 
 NOISE = 25  # k: characters of filtered code in one fingerprint (copydetect's noise threshold)
 WINDOW = 1  # winnowing window: 1 keeps every k-gram (exact; classes are small enough)
-THRESHOLD = 0.75
+THRESHOLD = 0.9
 MIN_TOKENS = 200  # filtered characters of a file's own code, boilerplate removed
 MAX_LISTED = 50
 

@@ -49,6 +49,38 @@ def is_junk(name: str) -> bool:
     return name in JUNK or name.startswith("._") or name.startswith(".~lock")
 
 
+UTF8_FLAG = 0x800  # general purpose bit 11: the name is UTF-8 (APPNOTE 4.4.4)
+UNICODE_PATH = 0x7075  # Info-ZIP's "Unicode Path Extra Field" (APPNOTE 4.6.9)
+
+
+def entry_name(info: zipfile.ZipInfo) -> str:
+    """The entry's name as its maker meant it. Without the UTF-8 flag, Python reads the bytes as
+    CP437 (the format's default), but most tools write UTF-8 without setting the flag (Canvas's
+    rubyzip, macOS, Linux's zip): so the name is an Info-ZIP Unicode Path field when one matches
+    the raw name's CRC, else the raw bytes as UTF-8 when they are valid UTF-8, else CP437."""
+    if info.flag_bits & UTF8_FLAG:
+        return info.filename
+    try:
+        raw = info.orig_filename.encode("cp437")
+    except UnicodeEncodeError:  # decoded with another metadata_encoding already
+        return info.filename
+    extra = info.extra
+    while len(extra) >= 4:
+        kind, size = int.from_bytes(extra[:2], "little"), int.from_bytes(extra[2:4], "little")
+        body = extra[4:4 + size]
+        if kind == UNICODE_PATH and len(body) > 5 and body[0] == 1 and \
+                int.from_bytes(body[1:5], "little") == zlib.crc32(raw):
+            try:
+                return body[5:].decode("utf-8")
+            except UnicodeDecodeError:
+                break
+        extra = extra[4 + size:]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return info.filename
+
+
 def safe_parts(name: str) -> tuple[str, ...] | None:
     """Return the path parts of a zip entry name, or None if it must not be written."""
     if "\0" in name or name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
@@ -81,18 +113,19 @@ def extract(zip_path: Path, target: Path, *, max_bytes: int = MAX_BYTES, max_ent
             written: dict[str, int] = {}  # per student
             total = 0
             for info in entries:
-                parts = safe_parts(info.filename)
+                name = entry_name(info)
+                parts = safe_parts(name)
                 mode = info.external_attr >> 16
                 if parts is None:
-                    if not any(is_junk(p) for p in PurePosixPath(info.filename).parts):
-                        skipped.append(f"{info.filename}: a path outside the folder")
+                    if not any(is_junk(p) for p in PurePosixPath(name).parts):
+                        skipped.append(f"{name}: a path outside the folder")
                     continue
                 if stat.S_ISLNK(mode):
-                    skipped.append(f"{info.filename}: a symbolic link")
+                    skipped.append(f"{name}: a symbolic link")
                     continue
                 dest = root.joinpath(*parts)
                 if not dest.resolve().is_relative_to(root):
-                    skipped.append(f"{info.filename}: a path outside the folder")
+                    skipped.append(f"{name}: a path outside the folder")
                     continue
                 if info.is_dir():
                     dest.mkdir(parents=True, exist_ok=True)
@@ -105,7 +138,7 @@ def extract(zip_path: Path, target: Path, *, max_bytes: int = MAX_BYTES, max_ent
                     if refused is not None:
                         refused[parts] = why
                     else:
-                        skipped.append(f"{info.filename}: {why}")
+                        skipped.append(f"{name}: {why}")
                     continue
                 written[who] = written.get(who, 0) + budget.used
                 total += budget.used
@@ -118,7 +151,7 @@ def extract(zip_path: Path, target: Path, *, max_bytes: int = MAX_BYTES, max_ent
 def _common_folders(entries: list[zipfile.ZipInfo]) -> tuple[str, ...]:
     """The folders every entry lies in (``class/`` in ``class.zip``): below them, a student each."""
     folders = [parts if info.is_dir() else parts[:-1]
-               for info in entries if (parts := safe_parts(info.filename)) is not None]
+               for info in entries if (parts := safe_parts(entry_name(info))) is not None]
     return tuple(os.path.commonprefix(folders)) if folders else ()
 
 
