@@ -367,15 +367,19 @@ def release(check_only: bool, root: Path):
 @click.option("--excel", is_flag=True, help="CSV files with a UTF-8 byte-order mark, for Excel.")
 @click.option("--publish-hidden", is_flag=True, help="Name and explain the hidden checks in the students' feedback.")
 @click.option("--no-similarity", is_flag=True, help="Do not look for similar submissions.")
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="Grade on a Dask cluster: tcp://HOST:PORT of a running `dask scheduler`, or local:N "
+                   "(N worker processes here).")
 @click.option("-v", "--verbose", is_flag=True, help="Tracebacks of the grader's own errors.")
 def batch_cmd(exercise, submissions, out, workers, timeout, regrade, regrade_all, gradebook, data_dir, no_sandbox,
               allow_unsafe_sandbox, no_progress, moodle_worksheet, canvas_gradebook, canvas_assignment, excel,
-              publish_hidden, no_similarity, verbose):
+              publish_hidden, no_similarity, scheduler, verbose):
     """Grade every submission in SUBMISSIONS (a folder, a .zip, or a Moodle download) with the
     instructor's settings; write a gradebook, grades.csv, feedback per student and a summary."""
     from rich.console import Console
 
     from .batch import print_report, run_batch
+    from .batch.cluster import SchedulerError
     from .batch.export import Options
 
     options = Options(excel=excel, publish_hidden=publish_hidden, moodle_worksheet=moodle_worksheet,
@@ -384,8 +388,9 @@ def batch_cmd(exercise, submissions, out, workers, timeout, regrade, regrade_all
         report = run_batch(exercise, submissions, out=out, workers=workers, timeout=timeout, regrade=regrade,
                            regrade_all=regrade_all, gradebook=gradebook, data_dir=data_dir, sandbox=not no_sandbox,
                            progress=not no_progress, verbose=verbose, console=Console(stderr=True, highlight=False),
-                           allow_unsafe_sandbox=allow_unsafe_sandbox, options=options, similarity=not no_similarity)
-    except (registry.UnknownExercise, extras.MissingDependency, SubmissionError, IsolationError) as e:
+                           allow_unsafe_sandbox=allow_unsafe_sandbox, options=options, similarity=not no_similarity,
+                           scheduler=scheduler)
+    except (registry.UnknownExercise, extras.MissingDependency, SubmissionError, IsolationError, SchedulerError) as e:
         _fail(str(e))
     except KeyboardInterrupt:
         _fail("interrupted — every student graded so far is in the gradebook; run the same command to go on", 130)

@@ -74,7 +74,8 @@ def run_batch(exercise: str | registry.ExerciseInfo, submissions: str | Path, *,
               regrade_all: bool = False, sandbox: bool = True, gradebook: str | Path | None = None,
               data_dir: str | Path | None = None, console: Console | None = None, progress: bool = True,
               verbose: bool = False, allow_unsafe_sandbox: bool = False,
-              options: export.Options = export.Options(), similarity: bool = True) -> BatchReport:
+              options: export.Options = export.Options(), similarity: bool = True,
+              scheduler: str | None = None) -> BatchReport:
     """Grade every submission in ``submissions`` (a folder or .zip) and write the exports.
 
     Raises ``registry.UnknownExercise`` or ``SubmissionError`` for usage errors (no such
@@ -83,7 +84,9 @@ def run_batch(exercise: str | registry.ExerciseInfo, submissions: str | Path, *,
     when this machine cannot give the workers the full sandbox (batch grades are official)
     and ``allow_unsafe_sandbox`` is not set. ``options`` says how to write the exports (and
     which platforms' files, besides those of the download's own platform); ``similarity``
-    lists suspiciously similar pairs in the summary.
+    lists suspiciously similar pairs in the summary. ``scheduler`` (``tcp://host:port`` of a
+    running Dask scheduler, or ``local:N``) grades on Dask workers instead of this machine's
+    forks (``cluster.DaskPool``); raises ``cluster.SchedulerError`` when it cannot be used.
     """
     started = time.monotonic()
     info = exercise if isinstance(exercise, registry.ExerciseInfo) else registry.find_exercise(exercise)
@@ -111,7 +114,12 @@ def run_batch(exercise: str | registry.ExerciseInfo, submissions: str | Path, *,
                                     hidden_paths=_hidden(submissions, out, workdir, book_path),
                                     data_dir=Path(data_dir) if data_dir else None, verbose=verbose,
                                     staging=workdir)
-                pool = Pool(settings)
+                if scheduler:
+                    from .cluster import DaskPool
+
+                    pool = DaskPool(settings, scheduler)
+                else:
+                    pool = Pool(settings)
                 with BatchProgress(len(jobs), console, enabled=progress) as bar:
                     def done(outcome: Outcome) -> None:
                         book.record(_row(info.id, by_id[outcome.student], version, outcome))
