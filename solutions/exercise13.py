@@ -39,8 +39,8 @@ The art-style lover (the course's first CNN notebook):
   horizontal edges (vertical: every row sums to 0). Return a float numpy array (3, 3).
 - ``art_style_cnn(kernels)``: a small CNN for 16×16 grey images ``(N, 1, 16, 16)`` → 2 logits
   (class 0: vertical stripes, class 1: horizontal stripes) whose first layer is
-  ``nn.Conv2d(1, kernels, 3)``. The grader trains it (Adam, learning rate 0.02, 15 epochs of
-  512 striped images in batches of 32, seeded), expects ≥ 0.95 accuracy on fresh stripes,
+  ``nn.Conv2d(1, kernels, 3)``. The grader trains it from torch's default initialisation
+  (Adam, learning rate 0.02, 15 epochs of 512 striped images in batches of 32, seeded), expects ≥ 0.95 accuracy on fresh stripes,
   and looks at the first layer's kernels: the ones the classifier uses should have become
   edge detectors like yours. Keep it small (≤ 1,000 parameters): a stripe's direction is
   one edge detector away.

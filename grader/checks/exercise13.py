@@ -167,8 +167,7 @@ def as_map(got, expected: np.ndarray, what: str) -> np.ndarray:
 
 
 @dataclass
-class OcclusionCase:
-    case: Case
+class OcclusionCase(Case):
     patch: int
     stride: int
     fill: float
@@ -186,16 +185,17 @@ def occlusion_cases(draw, *, fit: bool):
         h2, w2 = h | 1, w | 1
         case = Case(dataclasses.replace(case.net, side=(h2, w2)), np.pad(case.image, ((0, 0), (0, h2 - h), (0, w2 - w))), case.target)
         patch, options = 2, [2]
-    return OcclusionCase(case, patch, draw(st.sampled_from(options)), draw(st.sampled_from([0.0, 0.5, -1.0])))
+    return OcclusionCase(case.net, case.image, case.target, patch, draw(st.sampled_from(options)),
+                         draw(st.sampled_from([0.0, 0.5, -1.0])))
 
 
 def call_occlusion(sub, oc: OcclusionCase):
-    model = handed_model(sub, oc.case.net.spec())
-    return sub.occlusion(model, oc.case.image, oc.case.target, patch=oc.patch, stride=oc.stride, fill=oc.fill)
+    model = handed_model(sub, oc.net.spec())
+    return sub.occlusion(model, oc.image, oc.target, patch=oc.patch, stride=oc.stride, fill=oc.fill)
 
 
 def expected_occlusion(oc: OcclusionCase) -> np.ndarray:
-    return ref.occlusion(build_net(oc.case.net.spec()), oc.case.image, oc.case.target, oc.patch, oc.stride, oc.fill)
+    return ref.occlusion(build_net(oc.net.spec()), oc.image, oc.target, oc.patch, oc.stride, oc.fill)
 
 
 @check(points=2, functions=("occlusion",))
@@ -352,44 +352,45 @@ def guided_backprop_flips_with_the_image_for_a_mirror_invariant_model(sub, case)
 
 
 @dataclass
-class CamCase:
-    case: Case
+class CamCase(Case):
     layer: str
 
 
 @st.composite
 def cam_cases(draw, *, last: bool = True, **net_options):
-    """Return a strategy for a grad_cam call: the last conv layer (or its ReLU) when ``last``, else the first."""
-    case = draw(cases(min_convs=1 if last else 2, **net_options))
+    """Return a strategy for a grad_cam call: the last conv layer (or its ReLU) when ``last``, else the first.
+    Two conv layers; with ``last`` a pooling between them, so the map is upsampled from (H/2, W/2)."""
+    if last:
+        net_options.setdefault("pool", True)
+    case = draw(cases(min_convs=2, **net_options))
     n = len(case.net.widths)
     layer = draw(st.sampled_from([f"conv{n}", f"relu{n}"])) if last else "conv1"
-    return CamCase(case, layer)
+    return CamCase(case.net, case.image, case.target, layer)
 
 
-def expected_cam(cc: CamCase, image=None) -> np.ndarray:
-    image = cc.case.image if image is None else image
-    return ref.grad_cam(build_net(cc.case.net.spec()), image, cc.case.target, cc.layer)
+def expected_cam(cc: CamCase) -> np.ndarray:
+    return ref.grad_cam(build_net(cc.net.spec()), cc.image, cc.target, cc.layer)
 
 
 @check(points=2, functions=("grad_cam",))
 @given(cc=cam_cases())
 def grad_cam_matches_the_reference_for_the_last_conv_layer(sub, cc):
     """grad_cam of the last conv layer equals the reference (= captum's LayerGradCam, upsampled bilinearly)."""
-    as_map(call(sub, "grad_cam", cc.case, cc.layer), expected_cam(cc), f"grad_cam(model, image, target, {cc.layer!r})")
+    as_map(call(sub, "grad_cam", cc, cc.layer), expected_cam(cc), f"grad_cam(model, image, target, {cc.layer!r})")
 
 
 @check(points=1, functions=("grad_cam",))
 @given(cc=cam_cases(last=False))
 def grad_cam_uses_the_layer_it_is_given(sub, cc):
     """grad_cam(…, "conv1") explains with the first conv layer's maps, not the last one's."""
-    as_map(call(sub, "grad_cam", cc.case, cc.layer), expected_cam(cc), f"grad_cam(model, image, target, {cc.layer!r})")
+    as_map(call(sub, "grad_cam", cc, cc.layer), expected_cam(cc), f"grad_cam(model, image, target, {cc.layer!r})")
 
 
 @check(points=1, functions=("grad_cam",))
 @given(cc=cam_cases(head="gap", mirror=True, pool=False))
 def grad_cam_flips_with_the_image_for_a_mirror_invariant_model(sub, cc):
     """For a model invariant to a left-right flip, Grad-CAM of the flipped image is the flipped map."""
-    expect_flip_equivariant(sub, "grad_cam", cc.case, cc.layer)
+    expect_flip_equivariant(sub, "grad_cam", cc, cc.layer)
 
 
 # --------------------------------------------------------------------------- edge_kernel (2 points)
@@ -669,7 +670,20 @@ def cam_wrong_layer(got, model, image, target, layer):
     return any(np.allclose(arr, _cam(model, image, target, other), rtol=1e-3, atol=1e-5) for other in others)
 
 
+def edge_kernel_turned(got, orientation="vertical"):
+    """A detector of the other orientation: its columns (not rows) sum to 0 for "vertical"."""
+    arr = np.asarray(got, dtype=np.float64) if isinstance(got, np.ndarray) and got.shape == (3, 3) else None
+    if arr is None or not np.isfinite(arr).all() or not np.any(arr):
+        return False
+    along = 0 if orientation == "vertical" else 1  # the axis whose sums vanish for the other orientation
+    return bool(np.allclose(arr.sum(axis=along), 0) and not np.allclose(arr.sum(axis=1 - along), 0))
+
+
 MISTAKES = [
+    Mistake("orientation swapped", "edge_kernel",
+            "your kernel detects edges of the other orientation: a vertical edge is a change from left to right, so "
+            "a vertical edge detector differs along the row (like [-1, 0, 1] in every row)",
+            "vertical: every row sums to 0; horizontal: every column sums to 0", matches=edge_kernel_turned),
     Mistake("probability instead of its drop", "occlusion",
             "your map holds the probability of the occluded image, not how much it dropped",
             "add p(original) − p(occluded) to the window's pixels", wrong=occlusion_wrong(score="probability")),
