@@ -80,7 +80,8 @@ def write_all(rows: list[Row], summary: ClassSummary, folder: Path, *, workers: 
     are split among that many forked processes.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    written = [write_csv(rows, folder / "grades.csv", excel=options.excel, max_score=summary.max_score)]
+    top = max([summary.max_score, *(row.max_score for row in rows)])  # the exercise's, for rows not graded
+    written = [write_csv(rows, folder / "grades.csv", excel=options.excel, max_score=top)]
     stems = file_stems([row.student for row in rows])
     parts = min(workers, len(rows) // 20) if threading.active_count() == 1 else 1  # fork only a lone thread
     if parts > 1:

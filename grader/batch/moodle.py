@@ -124,12 +124,11 @@ def scaled(score: float, max_score: float, worksheet_max: float) -> float:
 def comment(row: Row, max_score: float) -> str:
     """A short feedback comment: the score and what cost points, one cause each (HTML: Moodle's
     comments are an editor field)."""
-    from ..report.fmt import failure_groups, not_implemented
+    from ..report.fmt import clip, failure_groups, not_implemented
 
     result = row.exercise_result()
     if result is None:
-        from .export import _not_graded
-        return html.escape(f"Not graded — {_not_graded(row)}")
+        return html.escape(f"Not graded: {' '.join(clip(row.message, 500).split())}")
     parts = [f"{result.exercise}: {result.score:g}/{result.max_score:g} points."]
     if todo := not_implemented(result):
         parts.append(f"Not implemented yet: {', '.join(todo)}.")
