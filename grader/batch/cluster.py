@@ -74,10 +74,21 @@ def connect(address: str):
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
         return Client(cluster), cluster
     try:
+        _reachable(address)
         return Client(address, timeout="20s"), None
     except (OSError, TimeoutError) as e:
         raise SchedulerError(f"--scheduler {address}: no Dask scheduler answers there ({e}); start one with "
                              "`dask scheduler` and workers with `dask worker ADDRESS --nthreads 1`") from None
+
+
+def _reachable(address: str) -> None:
+    """Fail at once when nothing listens at a tcp:// address (Dask's client would retry for its whole timeout)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address)
+    if parts.scheme == "tcp" and parts.hostname and parts.port:
+        socket.create_connection((parts.hostname, parts.port), timeout=10).close()
 
 
 class DaskPool:
