@@ -6,7 +6,8 @@
     grade exercise03 --submission F    grade another file (also: --format json|junit|markdown, -o FILE)
     grade release [--check]            write exercises/ from solutions/ (course maintainers)
     grade ci-template                  a GitHub Actions workflow grading a submissions repository
-    grade batch exercise03 SUBMISSIONS grade a class (folder, .zip, Moodle download): gradebook + feedback
+    grade batch exercise03 SUBMISSIONS grade a class (folder, .zip, Moodle or Canvas download): gradebook, feedback,
+                                       grades for Moodle (--moodle-worksheet) and Canvas (--canvas-gradebook)
 
 Exit status: 0 all checks passed, 1 some failed, 2 usage error (one line on stderr).
 """
