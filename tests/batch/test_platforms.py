@@ -241,6 +241,21 @@ def test_canvas_download_is_read_one_student_per_user_with_the_late_flag_and_hel
     table = read_csv(root / "out" / "exercise03" / "grades.csv")
     late = table[0].index("late")
     assert [r[late] for r in table[1:]] == ["", "late", ""]
+    assert "handed in late" in (root / "out" / "exercise03" / "feedback" / "100002.html").read_text(encoding="utf-8")
+    assert "handed in late" not in (root / "out" / "exercise03" / "feedback" / "100001.html").read_text(encoding="utf-8")
+
+
+def test_a_canvas_students_helper_files_stay_beside_the_graded_one_under_their_own_names(canvas_class, tmp_path):
+    from grader import registry
+    from grader.batch.discover import discover
+
+    root, _ = canvas_class
+    found = discover(root / "submissions.zip", registry.find_exercise("exercise03"), tmp_path)
+    chiara = next(s for s in found.students if s.id == "100003")
+    assert sorted(f.name for f in chiara.files) == ["exercise03-1.py", "notes.txt"]
+    assert chiara.file.name == "exercise03-1.py" and chiara.file.parent == chiara.files[0].parent
+    assert found.platforms == {"canvas"}
+    assert any("nguyendavid_100004_text.html" in note for note in found.notes)  # online text: no code, a note
 
 
 def test_canvas_grades_fill_the_exported_gradebook_as_its_importer_reads_it(canvas_class):
