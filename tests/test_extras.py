@@ -29,7 +29,7 @@ def test_the_exercises_whose_checks_reference_or_worker_import_torch_need_the_to
     assert {ex: n for ex, n in needs.items() if n} == {
         "exercise02": {"torch": True}, "exercise04": {"torch": True},  # imported by the checks and the reference
         "exercise11": {"safetensors": False, "torch": False},  # by the worker only (PRELOAD)
-        "exercise12": {"torch": True},  # its checks build the tiny backbone in the grader too
+        "exercise12": {"torch": False},  # its checks compute with numpy twins: the worker only
         "exercise13": {"torch": True}}  # its checks build each model's float64 twin in the grader
     assert all("torch" in needs[info.id] for info in registry.all_exercises() if "torch" in info.preload)
 

@@ -1,9 +1,11 @@
 """Checks for exercise12 — learning with few labels (pretrained features, shallow learner, fine-tuning).
 
-The oracle is ``reference.exercise12``. Every backbone here is the tiny random stand-in of
-``grader.kit.tiny_spec(seed)``: the grader builds it in the worker from plain data (probe
-``build_backbone``) and the very same network here, so the features, losses and updates a
-student's code must produce are computed in the grader, never taken from the worker. The
+Every backbone here is the tiny random stand-in of ``grader.kit.tiny_spec(seed)``: the grader
+builds it in the worker from plain data (probe ``build_backbone``), and computes what the
+student's code must produce with its numpy twin (``grader.kit.tiny_features``) and the numpy
+oracles below, so the features, losses and updates are the grader's own, never taken from the
+worker. The oracles equal ``reference.exercise12`` (the torch pipeline; tests/checks compare
+them); the grader process imports no torch, so its start-up overlaps the worker's. The
 worker's probes only read what the student's code left behind (parameters, batchnorm
 statistics, modes, which calls ran with autograd on) and the grader compares that with the
 values it knows. Typical mistakes are named from those observations (``sub.observe``).
@@ -16,9 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from grader.kit import (Handle, Mismatch, Mistake, TensorData, Verdict, check, expect, expect_array, expect_float,
-                        expect_int, expect_module, given, st, tiny_backbone, tiny_spec, type_name)
-
-from reference import exercise12 as ref
+                        expect_int, expect_module, given, st, tiny_features, tiny_spec, type_name)
 
 TITLE = "Learning with few labels"
 ALIASES = ("fewlabels", "few-labels", "transfer", "transfer-learning", "pretrained")
@@ -28,12 +28,6 @@ LIMITS = {"call_timeout": 20.0}  # fit_shallow imports scikit-learn in the worke
 
 
 # --------------------------------------------------------------------------- shared helpers
-
-
-def _torch():
-    import torch
-
-    return torch
 
 
 def _images(seed: int, n: int, side: int) -> np.ndarray:
@@ -90,9 +84,7 @@ def _tensor(got, what: str) -> np.ndarray:
 
 
 def _reference_features(seed: int, x: np.ndarray) -> np.ndarray:
-    torch = _torch()
-    with torch.no_grad():
-        return tiny_backbone(seed).features(torch.from_numpy(x)).numpy()    # (N, D)
+    return tiny_features(tiny_spec(seed), x)                                 # (N, D)
 
 
 def _diagnose(sub, got, value: np.ndarray, candidates: dict) -> None:
@@ -239,31 +231,62 @@ def prep_cases(draw, *, resize: bool = False):
     return PrepCase(images, mean, std, size)
 
 
+def _source_index(n_in: int, n_out: int, how: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each output position along one axis: the two input positions and the weight of the
+    second, as F.interpolate computes them (``how``: "bilinear", "align_corners" or "nearest")."""
+    dst = np.arange(n_out, dtype=np.float64)
+    if how == "nearest":
+        i0 = np.minimum(np.floor(dst * (n_in / n_out)).astype(np.int64), n_in - 1)
+        return i0, i0, np.zeros(n_out)
+    if how == "align_corners":
+        src = dst * ((n_in - 1) / (n_out - 1)) if n_out > 1 else np.zeros(n_out)
+    else:
+        src = np.maximum((dst + 0.5) * (n_in / n_out) - 0.5, 0.0)
+    i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+    i1 = np.minimum(i0 + 1, n_in - 1)
+    return i0, i1, src - i0
+
+
+def resize(x: np.ndarray, size: int, how: str = "bilinear") -> np.ndarray:
+    """F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False) in numpy, float64
+    (``how`` "align_corners" or "nearest" for those variants): x (N, C, H, W) -> (N, C, size, size)."""
+    for axis in (2, 3):
+        i0, i1, w = _source_index(x.shape[axis], size, how)
+        shape = [1, 1, 1, 1]
+        shape[axis] = size
+        w = w.reshape(shape)
+        x = np.take(x, i0, axis=axis) * (1 - w) + np.take(x, i1, axis=axis) * w
+    return x
+
+
+def preprocess_oracle(images, mean, std, size=None, *, scale: float = 255.0, how: str = "bilinear") -> np.ndarray:
+    """What preprocess must return, float64: (images / 255, resized, − mean) / std per channel."""
+    x = np.asarray(images, dtype=np.float64) / scale                          # (N, 3, H, W)
+    if size is not None:
+        x = resize(x, size, how)
+    return (x - np.reshape(mean, (1, 3, 1, 1))) / np.reshape(std, (1, 3, 1, 1))
+
+
 def _prep_candidates(case: PrepCase) -> dict:
-    torch = _torch()
+    x = case.images.astype(np.float64) / 255
+    if case.size is not None:
+        x = resize(x, case.size)
 
-    def norm(x, mean, std):
-        return ((x - np.array(mean, np.float32).reshape(1, 3, 1, 1)) / np.array(std, np.float32).reshape(1, 3, 1, 1))
+    def norm(mean, std):
+        return (x - np.reshape(mean, (1, 3, 1, 1))) / np.reshape(std, (1, 3, 1, 1))
 
-    def resized(mode, **kw):
-        x = torch.from_numpy(case.images.astype(np.float32) / 255)
-        if case.size is not None:
-            x = torch.nn.functional.interpolate(x, size=(case.size, case.size), mode=mode, **kw)
-        return norm(x.numpy(), case.mean, case.std)
-
-    x = case.images.astype(np.float32) / 255
     return {
-        "not scaled": lambda: norm(case.images.astype(np.float32), case.mean, case.std),
-        "imagenet constants": lambda: norm(x, *IMAGENET),
-        "imagenet mean": lambda: norm(x, IMAGENET[0], case.std),
-        "imagenet std": lambda: norm(x, case.mean, IMAGENET[1]),
-        "half": lambda: norm(x, (0.5,) * 3, (0.5,) * 3),
-        "batch statistics": lambda: norm(x, x.mean(axis=(0, 2, 3)), x.std(axis=(0, 2, 3))),
+        "not scaled": lambda: preprocess_oracle(case.images, case.mean, case.std, case.size, scale=1.0),
+        "imagenet constants": lambda: norm(*IMAGENET),
+        "imagenet mean": lambda: norm(IMAGENET[0], case.std),
+        "imagenet std": lambda: norm(case.mean, IMAGENET[1]),
+        "half": lambda: norm((0.5,) * 3, (0.5,) * 3),
+        "batch statistics": lambda: norm(x.mean(axis=(0, 2, 3)), x.std(axis=(0, 2, 3))),
         "not normalised": lambda: x,
-        "mean and std swapped": lambda: norm(x, case.std, case.mean),
-        "nearest": lambda: resized("nearest"),
-        "align corners": lambda: resized("bilinear", align_corners=True),
-        "antialias": lambda: resized("bilinear", align_corners=False, antialias=True),
+        "mean and std swapped": lambda: norm(case.std, case.mean),
+        "nearest": lambda: case.size and preprocess_oracle(case.images, case.mean, case.std, case.size, how="nearest"),
+        "align corners": lambda: case.size and preprocess_oracle(case.images, case.mean, case.std, case.size,
+                                                                 how="align_corners"),
     }
 
 
@@ -272,7 +295,7 @@ def _check_prep(sub, case: PrepCase):
     what = f"preprocess(images, mean={case.mean}, std={case.std}{'' if case.size is None else f', size={case.size}'})"
     got = sub.preprocess(case.images, case.mean, case.std, **kw)
     value = _tensor(got, what)
-    expected = ref.preprocess(case.images, case.mean, case.std, case.size).numpy()
+    expected = preprocess_oracle(case.images, case.mean, case.std, case.size)
     try:
         expect_array(value, expected, what=what, rtol=1e-5)
     except Mismatch as e:
@@ -521,23 +544,22 @@ def make_optimizer_holds_the_trainable_parameters_only_with_the_given_learning_r
 
 
 def _reference_steps(seed: int, w, b, x, y, lr: float, steps: int, *, accumulate: bool = False):
-    """Losses and head (W, b) after each of ``steps`` SGD steps on the batch, in the grader (frozen features in eval mode)."""
-    torch = _torch()
-    f = torch.from_numpy(_reference_features(seed, x)).double()                       # (N, D)
-    wt = torch.tensor(w, dtype=torch.float64, requires_grad=True)
-    bt = torch.tensor(b, dtype=torch.float64, requires_grad=True)
-    target = torch.as_tensor(y, dtype=torch.long)
+    """Losses and head (W, b) after each of ``steps`` SGD steps of the cross-entropy on the batch,
+    in the grader: features of the frozen backbone in eval mode, float64."""
+    f = _reference_features(seed, x)                                               # (N, D)
+    w, b = w.astype(np.float64), b.astype(np.float64)
+    onehot = np.eye(len(b))[y]                                                     # (N, n)
+    gw, gb = np.zeros_like(w), np.zeros_like(b)
     losses, heads = [], []
     for _ in range(steps):
-        if not accumulate:
-            wt.grad = bt.grad = None
-        loss = torch.nn.functional.cross_entropy(f @ wt.T + bt, target)
-        loss.backward()
-        with torch.no_grad():
-            wt -= lr * wt.grad
-            bt -= lr * bt.grad
-        losses.append(float(loss))
-        heads.append((wt.detach().numpy().copy(), bt.detach().numpy().copy()))
+        z = f @ w.T + b                                                            # (N, n) logits
+        z = z - z.max(axis=1, keepdims=True)
+        p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+        losses.append(float(-np.mean(np.log(p[np.arange(len(y)), y]))))
+        g = (p - onehot) / len(y)                                                  # dloss/dlogits
+        gw, gb = (gw + g.T @ f, gb + g.sum(axis=0)) if accumulate else (g.T @ f, g.sum(axis=0))
+        w, b = w - lr * gw, b - lr * gb
+        heads.append((w.copy(), b.copy()))
     return losses, heads
 
 
@@ -711,8 +733,6 @@ MISTAKES = [
             'F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)', observed="nearest"),
     Mistake("resized the wrong way", "preprocess", "your preprocess resizes with align_corners=True",
             'F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)', observed="align corners"),
-    Mistake("resized the wrong way", "preprocess", "your preprocess resizes with antialias=True",
-            'F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)', observed="antialias"),
     Mistake("features after the ImageNet classifier", "extract_features",
             "your features are the backbone's ImageNet logits: backbone(x) runs the classifier too",
             "take backbone.features(x): the features before the classifier", observed="after classifier"),

@@ -13,8 +13,9 @@
 - torch models in the worker: ``expect_module``, ``model_output``, weights files read by the
   grader (``tensor_shapes``, ``structure_of``), and ``TrainedModel``: a trained model on a
   dataset, the whole plumbing of a trained-model exercise (exercise11);
-- pretrained ImageNet backbones, offline (``load_backbone``), and the tiny stand-in built alike
-  in the worker and in the grader (``tiny_spec``, ``tiny_backbone``; exercise12);
+- pretrained ImageNet backbones, offline (``load_backbone``), and a tiny stand-in built from
+  plain data in the worker, with its numpy twin for the grader (``tiny_spec``, ``tiny_features``;
+  in torch ``tiny_backbone``; exercise12);
 - what crosses from the worker: ``Handle``, ``TensorData``, ``RemoteArraySubclass``,
   ``StudentError`` (the student's function raised), ``CallRecord``.
 """
@@ -39,7 +40,8 @@ _WHERE = {
     **dict.fromkeys(("float_arrays", "probabilities", "sides", "small_floats", "small_values"),
                     "grader.kit.strategies"),
     "TrainedModel": "grader.kit.trained",
-    **dict.fromkeys(("load_backbone", "tiny_backbone", "tiny_spec"), "grader.kit.pretrained"),
+    **dict.fromkeys(("load_backbone", "tiny_backbone"), "grader.kit.pretrained"),
+    **dict.fromkeys(("tiny_spec", "tiny_features", "tiny_logits"), "grader.kit.tiny"),
     **dict.fromkeys(("result_dtype", "rounding_tolerance"), "grader.kit.tolerance"),
     "build_net": "grader.sandbox.probes",  # a small named CNN from plain data, built alike here and in the worker
 }
@@ -66,5 +68,5 @@ __all__ = [
     "ALPHA", "chernoff_lower", "dkw", "hoeffding", "ks_on_grid", "normal_cdf", "uniform_cdf", "worker_rng",
     "float_arrays", "probabilities", "sides", "small_floats", "small_values", "TrainedModel",
     "result_dtype", "rounding_tolerance", "build_net",
-    "load_backbone", "tiny_backbone", "tiny_spec",
+    "load_backbone", "tiny_backbone", "tiny_spec", "tiny_features", "tiny_logits",
 ]

