@@ -70,26 +70,37 @@ def fingerprints(codes: dict[str, str], boilerplate: str):
 
 def similar_pairs(students: list, exercise: ExerciseInfo, *, threshold: float = THRESHOLD) -> list[Pair]:
     """Return the pairs of ``students`` (discovered, with a ``file``) at or above ``threshold``,
-    most similar first (at most ``MAX_LISTED``)."""
+    most similar first (at most ``MAX_LISTED``).
+
+    Files with the same fingerprints (the same code, comments and names aside) are compared
+    once: a class where many hand in the lecture's solution costs no more than one that does not.
+    """
     from copydetect.detector import compare_files
 
     codes = {s.id: text for s in students if s.file is not None and (text := _code(s.file)) is not None}
     names = {s.id: s.name for s in students}
     prints = {k: f for k, f in fingerprints(codes, exercise.exercise_file()).items() if f.token_coverage >= MIN_TOKENS}
+    groups: dict[frozenset, list[str]] = {}
+    for key in sorted(prints):
+        groups.setdefault(frozenset(prints[key].hashes), []).append(key)
+    found: list[tuple[float, tuple[float, float], str, str]] = []
+    for members in groups.values():  # the same fingerprints: all of the code is shared
+        found += [(1.0, (1.0, 1.0), a, b) for a, b in combinations(members, 2)]
+    for first, second in combinations(list(groups.values()), 2):
+        fa, fb = prints[first[0]], prints[second[0]]
+        if len(fa.hashes & fb.hashes) < threshold * min(len(fa.hashes), len(fb.hashes)) * 0.5:
+            continue  # cannot reach the threshold: skip the exact count
+        _, shares, _ = compare_files(fa, fb)
+        if max(shares) >= threshold:
+            found += [(float(max(shares)), (float(shares[0]), float(shares[1])), a, b) for a in first for b in second]
+    found.sort(key=lambda t: (-t[0], min(t[2], t[3]), max(t[2], t[3])))
     pairs = []
-    for a, b in combinations(sorted(prints), 2):
-        fa, fb = prints[a], prints[b]
-        shared = len(fa.hashes & fb.hashes)
-        if shared < threshold * min(len(fa.hashes), len(fb.hashes)) * 0.5:  # cannot reach it: skip the exact count
-            continue
-        _, shares, slices = compare_files(fa, fb)
-        share = max(shares)
-        if share >= threshold:
-            pairs.append(Pair(a, b, names.get(a, ""), names.get(b, ""), round(float(share), 3),
-                              (round(float(shares[0]), 3), round(float(shares[1]), 3)), code=(codes[a], codes[b]),
-                              slices=slices))
-    pairs.sort(key=lambda p: (-p.similarity, p.a, p.b))
-    return pairs[:MAX_LISTED]
+    for share, shares, a, b in found[:MAX_LISTED]:
+        a, b, shares = (a, b, shares) if a < b else (b, a, shares[::-1])
+        _, _, slices = compare_files(prints[a], prints[b])  # where the shared code is, for the page
+        pairs.append(Pair(a, b, names.get(a, ""), names.get(b, ""), round(share, 3),
+                          (round(shares[0], 3), round(shares[1], 3)), code=(codes[a], codes[b]), slices=slices))
+    return pairs
 
 
 def _highlighted(code: str, slices) -> str:
