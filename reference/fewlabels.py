@@ -48,13 +48,15 @@ class Settings:
     n_test: int = 10_000
     cnn_epochs: int = 40
     fine_tune_epochs: int = 30
+    min_steps: int = 120               # at least this many batches (10 images × 40 epochs would be 40 steps)
     unfreeze: int = 2                  # trainable blocks at the end of the backbone when fine-tuning
     trees: int = 100
     threads: int = 2
     seed: int = 0
 
 
-QUICK = dict(n_train=1_000, n_test=1_000, curve=(1, 10), seeds=1, cnn_epochs=5, fine_tune_epochs=5, trees=20)
+QUICK = dict(n_train=1_000, n_test=1_000, curve=(1, 10), seeds=1, cnn_epochs=5, fine_tune_epochs=5, min_steps=20,
+             trees=20)
 
 
 @dataclass
@@ -130,9 +132,15 @@ def build_cache(net, train_images, test_images, settings: Settings, on_batch=Non
 # -----------------------------------------------------------------------------
 # the models
 
+def epochs_for(n: int, epochs: int, settings: Settings, batch: int = 32) -> int:
+    """``epochs``, or more when that many passes over ``n`` images make fewer than ``settings.min_steps``
+    batches: with 1 label per class an epoch is a single step."""
+    return max(epochs, -(-settings.min_steps // -(-n // batch)))
+
+
 def fit_cnn(train_images, train_labels, test_images, test_labels, settings: Settings, seed: int) -> float:
     """The course's base CNN trained from scratch on the labelled images (no validation images
-    with few labels: a fixed number of epochs, the last one kept)."""
+    with few labels: a fixed number of epochs, at least ``min_steps`` batches, the last one kept)."""
     import torch
     from torch.nn import functional as F
 
@@ -143,7 +151,7 @@ def fit_cnn(train_images, train_labels, test_images, test_labels, settings: Sett
     x, y = scale_01(train_images), torch.as_tensor(train_labels, dtype=torch.long)       # (n, 3, 32, 32), (n,)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     gen = torch.Generator().manual_seed(seed)
-    for _ in range(settings.cnn_epochs):
+    for _ in range(epochs_for(len(y), settings.cnn_epochs, settings)):
         model.train()
         for idx in torch.randperm(len(y), generator=gen).split(32):
             loss = F.cross_entropy(model(x[idx]), y[idx])
@@ -189,7 +197,7 @@ def fine_tune(cache: Cache, labelled: np.ndarray, train_labels, test_labels, set
     opt = torch.optim.Adam(groups)
     x, y = cache.train_in[labelled], torch.as_tensor(train_labels[labelled], dtype=torch.long)
     gen = torch.Generator().manual_seed(seed)
-    for _ in range(settings.fine_tune_epochs):
+    for _ in range(epochs_for(len(y), settings.fine_tune_epochs, settings)):
         model.train()
         tail.eval()                                                       # batchnorm statistics stay ImageNet's
         for idx in torch.randperm(len(y), generator=gen).split(32):

@@ -66,7 +66,7 @@ def test_freezing_leaves_only_the_head_trainable_and_a_step_moves_only_the_head(
 
 def _tiny_settings(**kw) -> fewlabels.Settings:
     base = dict(backbone="tiny", size=32, per_class=5, curve=(1, 5), seeds=2, n_train=500, n_test=300, cnn_epochs=3,
-                fine_tune_epochs=3, unfreeze=1, trees=10, threads=1)
+                fine_tune_epochs=3, min_steps=5, unfreeze=1, trees=10, threads=1)
     return fewlabels.Settings(**{**base, **kw})
 
 
