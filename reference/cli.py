@@ -2,6 +2,9 @@
 
     grade reference cifar10 [--quick] [--data-dir DIR] [--out table.json] [--only RUNG ...]
                             [--epochs N] [--threads N] [--export-exercise11 FILE]
+    grade reference fewlabels [--quick] …
+    grade reference faces [--quick] [--only RUNG ...] [--merge] [--ensemble K] [--out table.json]
+                          [--export-solution FILE]
 """
 
 from __future__ import annotations
@@ -80,5 +83,41 @@ def fewlabels(data_dir, quick, backbone, size, seeds, threads, out):
     try:
         run(default_data_dir(data_dir), quick=quick, out=out, backbone=backbone, size=size, seeds=seeds,
             threads=threads)
+    except (DataError, ValueError, MissingPretrained) as e:
+        _fail(str(e))
+
+
+@reference.command()
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where lfw8-gray.zip (or lfw8/<Person>/) is (default: $DLCOURSE_DATA, else the user cache folder).")
+@click.option("--quick", is_flag=True, help="A few epochs at 64 px: checks the pipeline in a minute.")
+@click.option("--only", multiple=True, metavar="RUNG",
+              help="Train only these rungs (repeatable): majority, logreg, fcnn, cnn, frozen, finetuned, ensemble.")
+@click.option("--merge", is_flag=True, help="Keep the rows already in --out for the rungs not trained now.")
+@click.option("--ensemble", "k", type=click.IntRange(min=2), default=None, help="CNNs in the deep ensemble (default 5).")
+@click.option("--backbone", type=click.Choice(["mobilenet_v2", "efficientnet_lite0"]), default=None,
+              help="The pretrained ImageNet network (default mobilenet_v2).")
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="torch threads (default 2).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("faces-ladder.json"),
+              show_default=True, help="Write the table as JSON here.")
+@click.option("--export-solution", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Save the fine-tuned network's weights here (float16 safetensors): the project solution's.")
+def faces(data_dir, quick, only, merge, k, backbone, threads, out, export_solution):
+    """The celebrity-faces project's ladder on LFW-8 (majority, logistic regression, fcNN, CNN, frozen and
+    fine-tuned pretrained network) and the deep ensemble of CNNs."""
+    try:
+        import sklearn  # noqa: F401
+        import torch  # noqa: F401
+    except ImportError as e:
+        _fail(f"{e.name} is not installed — pip install 'dlcourse-grader[reference]'")
+    from grader.data.download import default_data_dir
+    from grader.data.loaders import DataError
+    from grader.kit.pretrained import MissingPretrained
+
+    from .faces_ladder import run
+
+    try:
+        run(default_data_dir(data_dir), quick=quick, only=tuple(only), merge=merge, out=out,
+            export_solution=export_solution, ensemble_size=k, backbone=backbone, threads=threads)
     except (DataError, ValueError, MissingPretrained) as e:
         _fail(str(e))

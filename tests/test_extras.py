@@ -30,7 +30,8 @@ def test_the_exercises_whose_checks_reference_or_worker_import_torch_need_the_to
         "exercise02": {"torch": True}, "exercise04": {"torch": True},  # imported by the checks and the reference
         "exercise11": {"safetensors": False, "torch": False},  # by the worker only (PRELOAD)
         "exercise12": {"torch": False},  # its checks compute with numpy twins: the worker only
-        "exercise13": {"torch": True}}  # its checks build each model's float64 twin in the grader
+        "exercise13": {"torch": True},  # its checks build each model's float64 twin in the grader
+        "exercise14": {"safetensors": False, "torch": False}}  # the project: the worker only, as exercise11
     assert all("torch" in needs[info.id] for info in registry.all_exercises() if "torch" in info.preload)
 
 

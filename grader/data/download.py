@@ -73,6 +73,11 @@ def _is_verified(path: Path, md5: str) -> bool:
     return path.is_file() and md5_of(path) == md5
 
 
+# Datasets with no download (spec.remotes empty): where users get them instead.
+NOT_DOWNLOADED = {"lfw8": "lfw8-gray.zip (the project's faces) from the course, or your own faces as "
+                          "lfw8/<Person>/*.jpg"}
+
+
 def cache_status(data_dir) -> list[tuple[str, str]]:
     """(dataset, one line on what is cached) for each dataset, for ``grade data info``.
 
@@ -91,6 +96,8 @@ def _status(spec: DatasetSpec, data_dir) -> str:
         files = [found] if found.is_file() else [p for p in found.iterdir() if p.is_file()]
         size = sum(p.stat().st_size for p in files)
         status = f"cached: {found} ({size / 1e6:.1f} MB)"
+    elif not spec.remotes:
+        status = f"not here — {NOT_DOWNLOADED.get(name, 'handed out by the course')}"
     elif present:
         status = (f"incomplete: {len(present)} of {len(spec.remotes)} files in {folder} — "
                   f"run `grade data download {name}`")
@@ -171,6 +178,9 @@ def download(name: str, data_dir=None, *, base_url: str | None = None, progress:
         spec = spec_of(name)
     except DataError as e:
         raise DownloadError(str(e)) from None
+    if not spec.remotes:
+        raise DownloadError(f"{name} is not downloaded but handed out by the course: put it into "
+                            f"{default_data_dir(data_dir)} ({NOT_DOWNLOADED.get(name, 'see grade data info')})")
     folder = dataset_folder(name, default_data_dir(data_dir))
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -69,11 +69,50 @@ def exercise11_weights(learnable_cifar) -> Exercise11Weights:
                              float(np.mean(predicted == test.labels)))
 
 
+@pytest.fixture(scope="session")
+def exercise14_weights(fake_lfw8) -> bytes:
+    """The project solution's network for the generated faces, as float16 safetensors like the
+    real solution's: MobileNetV2's ImageNet layers (the solution starts from them too) and the
+    head fitted to their features of the generated training faces (Adam, computed once, ≈ 4 s).
+    A randomly initialised MobileNetV2's pooled features do not tell the generated people apart
+    (measured: 0.6 test accuracy), so without the pretrained weights this skips; the real
+    solution is graded by the slow test on the real faces."""
+    import torch
+    from safetensors.torch import save
+
+    from grader.data import load_split
+    from grader.kit import pretrained
+
+    if not pretrained.available("mobilenet_v2"):
+        pytest.skip(f"the project's solution needs MobileNetV2's ImageNet weights: {pretrained.INSTALL['mobilenet_v2']}")
+    solution = solution_module("exercise14")
+    train = load_split("lfw8", "train", fake_lfw8)
+    model = solution.build_model()
+    model.features.load_state_dict(pretrained.load_backbone("mobilenet_v2").features.state_dict())
+    model.eval()
+    with torch.no_grad():
+        x = solution.preprocess(train.images).expand(-1, 3, -1, -1)
+        x = torch.nn.functional.interpolate(x, size=(128, 128), mode="bilinear", align_corners=False)
+        features = model.features((x - model.mean) / model.std)                    # (N, 1280)
+    y = torch.as_tensor(train.labels)
+    torch.manual_seed(0)
+    optimizer = torch.optim.Adam(model.head.parameters(), lr=1e-2)
+    for _ in range(200):
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model.head[1](features), y).backward()
+        optimizer.step()
+    return save({k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in model.state_dict().items()})
+
+
 @pytest.fixture
 def grading_needs(request):
     """Return ``needs(exercise) -> dict``: the ``grade_text`` keywords an exercise needs beyond its
-    file — for exercise11 the solution's trained weights beside it and the fixture's test images."""
+    file — for exercise11 the solution's trained weights beside it and the fixture's test images;
+    for exercise14 (the project) the solution's network fitted to generated faces and those faces."""
     def needs(exercise: str) -> dict:
+        if exercise == "exercise14":
+            return {"files": {"exercise14.safetensors": request.getfixturevalue("exercise14_weights")},
+                    "data_dir": request.getfixturevalue("fake_lfw8")}
         if exercise != "exercise11":
             return {}
         weights = request.getfixturevalue("exercise11_weights")

@@ -9,11 +9,11 @@ from grader.data import DataError, load, load_image_folder, load_split, locate
 from grader.data import download as dl
 from grader.data.specs import DATASETS, NAMES, DatasetSpec, Remote
 
-KNOWN = r"\(known: cifar10, mnist, fashion-mnist\)"
+KNOWN = r"\(known: cifar10, mnist, fashion-mnist, lfw8\)"
 
 
 def test_the_names_are_the_registry_s_in_its_order():
-    assert NAMES == tuple(DATASETS) == grader.data.NAMES == ("cifar10", "mnist", "fashion-mnist")
+    assert NAMES == tuple(DATASETS) == grader.data.NAMES == ("cifar10", "mnist", "fashion-mnist", "lfw8")
     assert all(spec.name == name for name, spec in DATASETS.items())
 
 
