@@ -232,8 +232,7 @@ def classroom_result(reports: Path, exercises: list[str], min_score: str = "") -
     the tests' ``score`` into the "Points X/Y" notice): one test per public check, with its points;
     an exercise without a report (no file, or not gradable) is one failed test worth its points.
     ``status`` is "pass" when every exercise reached ``min_score`` (every check passed, when empty)."""
-    from .results import ExerciseResult
-    from .report.gradescope import check_output
+    from .report.gradescope import check_output, from_json_dict
 
     tests, max_score, passed = [], 0.0, True
     for name in exercises:
@@ -247,8 +246,7 @@ def classroom_result(reports: Path, exercises: list[str], min_score: str = "") -
             max_score += info.points
             passed = False
             continue
-        result = ExerciseResult.from_dict({**data, "checks": [{**t, "name": t.get("check", t["name"]),
-                                                                "title": t["name"]} for t in data["tests"]]})
+        result = from_json_dict(data)
         for c in result.checks:
             tests.append({"name": f"{info.id}: {c.title}", "status": "pass" if c.passed else
                           "error" if c.outcome == "error" else "fail", "score": c.score, "line_no": 0,

@@ -5,6 +5,7 @@
     grade exercise03                   grade the file here named like it (exercise03.py, Exercise 3.ipynb …)
     grade exercise03 --submission F    grade another file (also: --format json|junit|markdown, -o FILE)
     grade release [--check]            write exercises/ from solutions/ (course maintainers)
+    grade release --gradescope EX -o F a Gradescope autograder zip for one exercise
     grade ci-template                  a GitHub Actions workflow grading a submissions repository
     grade batch exercise03 SUBMISSIONS grade a class (folder, .zip, Moodle or Canvas download): gradebook, feedback,
                                        grades for Moodle (--moodle-worksheet) and Canvas (--canvas-gradebook)
@@ -239,15 +240,19 @@ def _warn_if_reduced(sandbox: bool, official: bool) -> None:
 
 
 def _write_plots(result, folder: Path, *, err: bool) -> None:
-    """Write a PNG for every check that measured per-class results (--plots); say where, on
-    stderr when stdout carries a machine-readable report."""
-    from .report.confusion import has_classes, write_png
+    """Write a PNG for every check that measured per-class results, and for every wrong map
+    with the expected one beside it (--plots); say where, on stderr when stdout carries a
+    machine-readable report."""
+    from .report import confusion, maps
 
-    measured = [c for c in result.checks if has_classes(c.details)]
-    if not measured:
-        click.echo(f"grade: nothing to plot — no check of {result.exercise} measured per-class results", err=True)
-    for c in measured:
-        name = "confusion" if len(measured) == 1 else c.name
+    measured = [c for c in result.checks if confusion.has_classes(c.details)]
+    drawn = [c for c in result.checks if maps.has_maps(c.details)]
+    if not measured and not drawn:
+        click.echo(f"grade: nothing to plot — no check of {result.exercise} measured per-class results or found a "
+                   "map wrong", err=True)
+    plots = [(c, "confusion" if len(measured) == 1 else c.name, confusion.write_png) for c in measured]
+    plots += [(c, c.name, maps.write_png) for c in drawn]
+    for c, name, write_png in plots:
         target = folder / f"{result.exercise}-{name}.png"
         try:
             write_png(c.details, target, title=f"{result.exercise} — {result.submission}")
@@ -322,10 +327,22 @@ main.add_command(_reference_group())
 @click.option("--check", "check_only", is_flag=True, help="Fail (exit 1) if exercises/ is out of date.")
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
               help="The checkout holding solutions/ and exercises/.")
-def release(check_only: bool, root: Path):
-    """Write exercises/ from the solution markers in solutions/ (course maintainers)."""
+@click.option("--gradescope", "gradescope_exercise", metavar="EXERCISE", default=None,
+              help="Instead, build a Gradescope autograder zip for EXERCISE (with -o FILE.zip).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The autograder zip to write (--gradescope; default: EXERCISE-gradescope.zip).")
+@click.option("--allow-unsafe-sandbox", is_flag=True,
+              help="--gradescope: grade in the reduced sandbox where bubblewrap cannot run (else such a "
+                   "container grades nothing and says why).")
+def release(check_only: bool, root: Path, gradescope_exercise: str | None, output: Path | None,
+            allow_unsafe_sandbox: bool):
+    """Write exercises/ from the solution markers in solutions/ (course maintainers); with
+    --gradescope, build a Gradescope autograder instead."""
     from .release import MarkerError, release as do_release
 
+    if gradescope_exercise is not None:
+        _gradescope_bundle(gradescope_exercise, output, root, allow_unsafe_sandbox)
+        return
     if not (root / "solutions").is_dir():
         _fail(f"no solutions/ folder in {root.resolve()} — run this in a checkout of the course package")
     try:
@@ -338,6 +355,21 @@ def release(check_only: bool, root: Path):
         _fail("exercises/ is out of date — run `grade release`", 1)
     if not stale:
         click.echo("exercises/ is up to date")
+
+
+def _gradescope_bundle(exercise: str, output: Path | None, root: Path, allow_unsafe: bool) -> None:
+    from .autograder import BundleError, build
+
+    try:
+        info = registry.find_exercise(exercise)
+        built = build(info.id, output or Path(f"{info.id}-gradescope.zip"), root=root,
+                      allow_unsafe_sandbox=allow_unsafe)
+    except (registry.UnknownExercise, BundleError) as e:
+        _fail(str(e))
+    torch = f", CPU torch {built['torch']}" if built["torch"] else ""
+    click.echo(f"wrote {output or Path(f'{info.id}-gradescope.zip')} ({built['bytes'] / 1e6:.1f} MB: {built['wheel']}, "
+               f"{len(built['requirements'])} pinned requirements{torch}, Python {built['python']}) — upload it "
+               "on Gradescope's Configure Autograder page")
 
 
 @main.command("batch")

@@ -25,7 +25,7 @@ def test_json_on_the_solution_gives_full_marks_and_exit_0():
     result = run("exercise03", "--submission", SOLUTION, "--format", "json")
     assert result.exit_code == 0
     data = json.loads(result.stdout)
-    assert data["score"] == data["max_score"] == 17
+    assert data["score"] == data["extra_data"]["max_score"] == 17
     assert {t["status"] for t in data["tests"]} == {"passed"}
     assert all({"name", "score", "max_score", "status", "output"} <= set(t) for t in data["tests"])
 
@@ -45,7 +45,7 @@ def test_what_the_submission_prints_never_reaches_stdout_in_json(tmp_path):
     noisy.write_text(Path(SOLUTION).read_text() + "\nprint('NOISE ' * 1000)\nimport sys\nsys.stdout.write('NOISE')\n")
     result = run("exercise03", "--submission", str(noisy), "--format", "json")
     data = json.loads(result.stdout)
-    assert data["score"] == 17 and "NOISE" in data["student_output"]
+    assert data["score"] == 17 and "NOISE" in data["extra_data"]["student_output"]
 
 
 def test_junit_output_is_valid_xml_with_one_testcase_per_check():
@@ -107,7 +107,7 @@ def test_a_students_run_leaves_the_hidden_check_out_and_the_instructors_run_coun
     assert "all checks passed: 18/18 points" in instructor.output and "(hidden)" in instructor.output
     data = json.loads(run("exercise03", "--submission", SOLUTION, "--instructor", "--format", "json",
                           *official_args).stdout)
-    assert data["score"] == data["max_score"] == 18
+    assert data["score"] == data["extra_data"]["max_score"] == 18
     assert sorted(t["visibility"] for t in data["tests"]) == ["after_published"] + ["visible"] * 12
 
 
@@ -179,7 +179,7 @@ def test_grade_finds_a_notebook_named_like_the_exercise_and_every_report_names_t
         assert "graded `Exercise 3.ipynb`\n\n**all public checks passed: 17/17 points**" in markdown
         junit = ET.fromstring(runner.invoke(main, ["exercise03", "--format", "junit"]).stdout)
         assert junit.find("testsuite/properties/property[@name='submission']").get("value") == "Exercise 3.ipynb"
-        assert json.loads(runner.invoke(main, ["exercise03", "--format", "json"]).stdout)["submission"] == \
+        assert json.loads(runner.invoke(main, ["exercise03", "--format", "json"]).stdout)["extra_data"]["submission"] == \
             "Exercise 3.ipynb"
 
 

@@ -33,4 +33,4 @@ def test_the_wheel_installs_and_grades_outside_a_checkout(tmp_path):
                           capture_output=True, env=env)
     assert full.returncode == 0, full.stderr.decode()
     data = json.loads(full.stdout)
-    assert data["score"] == data["max_score"] == 17
+    assert data["score"] == data["extra_data"]["max_score"] == 17

@@ -188,8 +188,8 @@ def write_platforms(rows: list[Row], info: ExerciseInfo, folder: Path, options: 
 def gradescope_json(row: Row) -> str:
     result = row.exercise_result()
     if result is None:
-        return json.dumps({"score": 0.0, "output": _not_graded(row), "tests": [], "visibility": "visible"},
-                          indent=2, ensure_ascii=False) + "\n"
+        return json.dumps({"score": 0.0, "output": _not_graded(row), "output_format": "text", "tests": [],
+                           "visibility": "visible"}, indent=2, ensure_ascii=False) + "\n"
     return render_text(result, "json")
 
 

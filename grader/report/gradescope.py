@@ -1,8 +1,13 @@
 """JSON output: one object, compatible with Gradescope's autograder ``results.json``.
 
-Gradescope reads ``score``, ``tests`` (``name``, ``score``, ``max_score``, ``status``,
-``output``, ``visibility``) and top-level ``output``/``visibility``; everything else here
-(the counterexample, the diagnosis, notes) is extra detail for other tools.
+Only the fields of Gradescope's autograder specification are used (``score``,
+``execution_time``, ``output``, ``output_format``, ``test_output_format``,
+``test_name_format``, ``visibility``, ``stdout_visibility``, ``extra_data``, ``tests``; for a
+test ``score``, ``max_score``, ``status``, ``name``, ``output``, ``output_format``,
+``visibility``, ``extra_data``). Everything else (the maximum, the counterexample, the
+diagnosis, notes, what the submission printed) is kept under ``extra_data``, for other tools
+(``from_json_dict`` reads it back). Every text is "text": Gradescope's default for the top
+level, "simple_format", would render HTML, and these texts quote the student's code.
 
 A test's ``visibility`` is one of Gradescope's "visible", "hidden" (never shown to the
 student), "after_due_date" or "after_published" (shown once the instructor publishes the
@@ -56,21 +61,30 @@ def to_json_dict(result: ExerciseResult) -> dict:
     printed is bounded by the sandbox already)."""
     tests = []
     for c in result.checks:
-        d = clip_all(c.to_dict())
-        d.update(output=check_output(c), visibility=HIDDEN_CHECK_VISIBILITY if c.hidden else "visible")
-        d["name"] = c.title
-        d["check"] = c.name
-        tests.append(d)
-    out = result.to_dict()
-    del out["checks"]
-    printed = out.pop("output")
-    out = clip_all(out)
-    out.update(
-        tests=tests, visibility="visible", stdout_visibility="hidden",
-        output=_overall_output(result),
-        execution_time=result.duration, student_output=printed,
-    )
-    return out
+        extra = clip_all(c.to_dict())
+        for key in ("score", "max_score", "status", "title"):
+            extra.pop(key)
+        extra = {"check": extra.pop("name"), **extra}  # the test's name is the check's title
+        tests.append({"name": c.title, "score": c.score, "max_score": c.max_score,
+                      "status": "passed" if c.passed else "failed", "output": check_output(c), "output_format": "text",
+                      "visibility": HIDDEN_CHECK_VISIBILITY if c.hidden else "visible", "extra_data": extra})
+    extra = result.to_dict()
+    for key in ("checks", "score"):
+        del extra[key]
+    printed = extra.pop("output")
+    extra = clip_all(extra)
+    extra["student_output"] = printed
+    return {"score": result.score, "execution_time": result.duration, "output": _overall_output(result),
+            "output_format": "text", "test_output_format": "text", "test_name_format": "text",
+            "visibility": "visible", "stdout_visibility": "hidden", "tests": tests, "extra_data": extra}
+
+
+def from_json_dict(data: dict) -> ExerciseResult:
+    """The result back from ``to_json_dict``'s object (a CI job's or a batch run's results.json)."""
+    extra = data.get("extra_data") or {}
+    checks = [{**(extra_data := t.get("extra_data") or {}), "name": extra_data.get("check", t["name"]),
+               "title": t["name"], "score": t["score"], "max_score": t["max_score"]} for t in data["tests"]]
+    return ExerciseResult.from_dict({**extra, "output": extra.get("student_output", ""), "checks": checks})
 
 
 def _overall_output(result: ExerciseResult) -> str:

@@ -464,7 +464,7 @@ def test_grade_with_json_and_plots_carries_the_confusion_matrix_and_writes_a_png
                                        str(tmp_path / "plots")], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)  # the "wrote …" line went to stderr
-    (accuracy,) = [t for t in data["tests"] if t["check"] == ACCURACY]
+    (accuracy,) = [t["extra_data"] for t in data["tests"] if t["extra_data"]["check"] == ACCURACY]
     assert np.array(accuracy["details"]["confusion_matrix"]).shape == (10, 10)
     png = tmp_path / "plots" / "exercise11-confusion.png"
     assert f"wrote {png}" in result.stderr
@@ -507,8 +507,8 @@ def test_the_solution_with_its_weights_scores_full_marks_on_the_real_test_split_
                           "--format", "json", "--data-dir", str(CIFAR_ZIP.parent)], capture_output=True, text=True)
     elapsed = time.monotonic() - started
     data = json.loads(out.stdout)
-    (accuracy,) = [t for t in data["tests"] if t["check"] == ACCURACY]
-    assert data["score"] == data["max_score"] == 17, [(t["check"], t["output"]) for t in data["tests"]]
+    (accuracy,) = [t["extra_data"] for t in data["tests"] if t["extra_data"]["check"] == ACCURACY]
+    assert data["score"] == data["extra_data"]["max_score"] == 17, [(t["name"], t["output"]) for t in data["tests"]]
     assert accuracy["details"]["n_images"] == 10_000
     assert accuracy["details"]["accuracy"] >= checks.FULL_MARKS_ACCURACY
     assert elapsed < 60, f"grading took {elapsed:.1f} s"

@@ -88,10 +88,10 @@ def test_gradescope_json_shows_hidden_checks_after_the_grades_are_published_and_
         grade_text, solution_text, exercise):
     data = json.loads(render_text(grade_text(exercise, solution_text(exercise), instructor=True), "json"))
     hidden = {spec.name for spec in hidden_specs(exercise)}
-    visibility = {t["check"]: t["visibility"] for t in data["tests"]}
+    visibility = {t["extra_data"]["check"]: t["visibility"] for t in data["tests"]}
     assert {name: v for name, v in visibility.items() if name in hidden} == dict.fromkeys(hidden, "after_published")
     assert {v for name, v in visibility.items() if name not in hidden} == {"visible"}
-    assert data["score"] == data["max_score"] and data["output"] == "all checks passed"
+    assert data["score"] == data["extra_data"]["max_score"] and data["output"] == "all checks passed"
 
 
 @pytest.mark.parametrize("exercise", EXERCISES)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.report import page
+from grader.report import gradescope, page
 from grader.results import CheckResult, Counterexample, Diagnosis, ExerciseResult
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,9 +22,7 @@ def graded(tmp_path: Path, text: str, *args: str) -> ExerciseResult:
     path.write_text(text, encoding="utf-8")
     proc = subprocess.run([sys.executable, "-m", "grader", "exercise03", "--submission", str(path), "--instructor",
                            "--format", "json", *args], capture_output=True, text=True, timeout=300)
-    data = json.loads(proc.stdout)
-    checks = [{**t, "name": t["check"], "title": t["name"]} for t in data["tests"]]
-    return ExerciseResult.from_dict({**data, "checks": checks})
+    return gradescope.from_json_dict(json.loads(proc.stdout))
 
 
 @pytest.fixture(scope="module")
