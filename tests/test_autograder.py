@@ -196,6 +196,15 @@ def test_a_file_that_cannot_run_fails_every_check_and_the_autograder_test_says_w
     assert all(t["status"] == "failed" and t["score"] == 0 for t in data["tests"])
 
 
+def test_a_crash_inside_one_function_costs_its_checks_and_the_rest_is_graded(bundle, tmp_path):
+    crashing = SOLUTION + "\n\ndef relu(x):\n    import ctypes\n    return ctypes.string_at(0)\n"
+    data = run_autograder(unpack(bundle, tmp_path, {"exercise03.py": crashing}))
+    failed = [t for t in data["tests"] if t["status"] == "failed"]
+    assert failed and all("relu" in t["name"] and t["extra_data"]["outcome"] == "crash" for t in failed)
+    assert data["score"] == 18 - sum(t["max_score"] for t in failed) > 0
+    assert "autograder" not in {t["name"] for t in data["tests"]}
+
+
 def test_a_notebook_is_graded_like_a_py_file(bundle, tmp_path):
     import nbformat
 
