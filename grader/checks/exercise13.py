@@ -27,8 +27,8 @@ import numpy as np
 import torch
 
 from grader.kit import (
-    build_net, check, expect, expect_array, expect_module, given, Handle, Mismatch, Mistake, model_output, st,
-    StudentError, TensorData, type_name)
+    build_net, check, expect, expect_array, expect_module, given, Handle, Mismatch, Mistake, model_output, record_map,
+    st, StudentError, TensorData, type_name)
 
 from reference import exercise13 as ref
 
@@ -155,12 +155,18 @@ def local(model) -> torch.nn.Module:
     return _LOCAL[model]
 
 
-def as_map(got, expected: np.ndarray, what: str) -> np.ndarray:
-    """The student's map, compared with the oracle (a float array of its shape, within RTOL)."""
+def as_map(sub, got, expected: np.ndarray, what: str) -> np.ndarray:
+    """The student's map, compared with the oracle (a float array of its shape, within RTOL); a
+    wrong map is kept with the expected one for the report's pictures."""
     if isinstance(got, TensorData):
         raise Mismatch(what, "type", "returned a torch.Tensor; return a numpy array (t.detach().numpy())",
                        expected=expected, got=got)
-    return expect_array(got, expected, what=what, rtol=RTOL, kinds="f")
+    try:
+        return expect_array(got, expected, what=what, rtol=RTOL, kinds="f")
+    except Mismatch:
+        if isinstance(got, np.ndarray) and got.dtype.kind == "f" and got.shape == np.shape(expected):
+            record_map(sub, what, got, expected)
+        raise
 
 
 # --------------------------------------------------------------------------- occlusion (4 points)
@@ -202,14 +208,16 @@ def expected_occlusion(oc: OcclusionCase) -> np.ndarray:
 @given(oc=occlusion_cases(fit=True))
 def occlusion_matches_the_reference_when_the_windows_fit(sub, oc):
     """occlusion equals the reference (= captum's Occlusion on the probability) when the windows tile the image."""
-    as_map(call_occlusion(sub, oc), expected_occlusion(oc), "occlusion(model, image, target, patch, stride, fill)")
+    as_map(sub, call_occlusion(sub, oc), expected_occlusion(oc),
+           "occlusion(model, image, target, patch, stride, fill)")
 
 
 @check(points=1, functions=("occlusion",))
 @given(oc=occlusion_cases(fit=False))
 def occlusion_covers_the_last_row_and_column(sub, oc):
     """When (side − patch) is no multiple of the stride, the last window sticks out and still covers the last row/column."""
-    as_map(call_occlusion(sub, oc), expected_occlusion(oc), "occlusion(model, image, target, patch, stride, fill)")
+    as_map(sub, call_occlusion(sub, oc), expected_occlusion(oc),
+           "occlusion(model, image, target, patch, stride, fill)")
 
 
 def region_net(channels: int, side: tuple[int, int], region: tuple[int, int, int, int], classes: int, seed: int):
@@ -277,7 +285,7 @@ def occlusion_is_zero_where_the_model_does_not_look(sub, rc, patch):
         expect(bool(np.all(np.abs(got[far]) <= 1e-6)), what,
                f"the map should be 0 wherever no window touches the region; it is not at "
                f"{np.argwhere(far & (np.abs(got) > 1e-6))[:3].tolist()} …", expected=expected, got=got)
-    as_map(got, expected, what)
+    as_map(sub, got, expected, what)
 
 
 # --------------------------------------------------------------------------- saliency (3 points)
@@ -292,7 +300,7 @@ def call(sub, function: str, case: Case, *extra):
 @given(case=cases())
 def saliency_matches_the_reference(sub, case):
     """saliency equals max over channels of |∂ logit / ∂ x| (= captum's Saliency, abs=True, max over channels)."""
-    as_map(call(sub, "saliency", case), ref.saliency(build_net(case.net.spec()), case.image, case.target),
+    as_map(sub, call(sub, "saliency", case), ref.saliency(build_net(case.net.spec()), case.image, case.target),
            "saliency(model, image, target)")
 
 
@@ -308,7 +316,7 @@ def saliency_is_zero_where_the_model_ignores_the_input(sub, rc):
     if isinstance(got, np.ndarray) and got.shape == mask.shape and got.dtype.kind == "f":
         expect(bool(np.all(got[~mask] == 0)), what, "the saliency should be exactly 0 where the model ignores the "
                                                      "image", expected=expected, got=got)
-    as_map(got, expected, what)
+    as_map(sub, got, expected, what)
 
 
 # --------------------------------------------------------------------------- guided backprop (3 points)
@@ -318,8 +326,8 @@ def saliency_is_zero_where_the_model_ignores_the_input(sub, rc):
 @given(case=cases())
 def guided_backprop_matches_the_reference(sub, case):
     """guided_backprop equals the gradient with only positive gradients through the ReLUs (= captum's GuidedBackprop)."""
-    as_map(call(sub, "guided_backprop", case),
-           ref.guided_backprop(build_net(case.net.spec()), case.image, case.target), "guided_backprop(model, image, target)")
+    as_map(sub, call(sub, "guided_backprop", case), ref.guided_backprop(build_net(case.net.spec()), case.image, case.target),
+           "guided_backprop(model, image, target)")
 
 
 def flipped(case: Case) -> Case:
@@ -330,10 +338,10 @@ def expect_flip_equivariant(sub, function: str, case: Case, *extra) -> None:
     """function(flip(x)) is flip(function(x)) for a model invariant to the flip (and both equal the reference)."""
     oracle = getattr(ref, function)
     what = f"{function}(model, image, target{', ' + repr(extra[0]) if extra else ''})"
-    got = as_map(call(sub, function, case, *extra), oracle(build_net(case.net.spec()), case.image, case.target, *extra),
-                 what)
+    got = as_map(sub, call(sub, function, case, *extra),
+                 oracle(build_net(case.net.spec()), case.image, case.target, *extra), what)
     mirrored = flipped(case)
-    got_flipped = as_map(call(sub, function, mirrored, *extra),
+    got_flipped = as_map(sub, call(sub, function, mirrored, *extra),
                          oracle(build_net(case.net.spec()), mirrored.image, case.target, *extra),
                          f"{what} on the image flipped left-right")
     expect(bool(np.allclose(got_flipped, got[..., ::-1], rtol=RTOL, atol=RTOL)), what,
@@ -376,14 +384,14 @@ def expected_cam(cc: CamCase) -> np.ndarray:
 @given(cc=cam_cases())
 def grad_cam_matches_the_reference_for_the_last_conv_layer(sub, cc):
     """grad_cam of the last conv layer equals the reference (= captum's LayerGradCam, upsampled bilinearly)."""
-    as_map(call(sub, "grad_cam", cc, cc.layer), expected_cam(cc), f"grad_cam(model, image, target, {cc.layer!r})")
+    as_map(sub, call(sub, "grad_cam", cc, cc.layer), expected_cam(cc), f"grad_cam(model, image, target, {cc.layer!r})")
 
 
 @check(points=1, functions=("grad_cam",))
 @given(cc=cam_cases(last=False))
 def grad_cam_uses_the_layer_it_is_given(sub, cc):
     """grad_cam(…, "conv1") explains with the first conv layer's maps, not the last one's."""
-    as_map(call(sub, "grad_cam", cc, cc.layer), expected_cam(cc), f"grad_cam(model, image, target, {cc.layer!r})")
+    as_map(sub, call(sub, "grad_cam", cc, cc.layer), expected_cam(cc), f"grad_cam(model, image, target, {cc.layer!r})")
 
 
 @check(points=1, functions=("grad_cam",))

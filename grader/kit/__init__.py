@@ -4,7 +4,8 @@
     from reference import exercise03 as ref
 
 - declaring: ``check`` (a check and its points), ``Mistake`` (a typical wrong answer),
-  ``Verdict`` (a measured share of the points), ``Context`` (``sub.context``);
+  ``Verdict`` (a measured share of the points), ``Context`` (``sub.context``), ``record_map``
+  (a 2-D map and its expected one, drawn in the report);
 - judging: ``expect_array`` (also structure-only), ``expect_oracle`` (the oracle's result
   within the rounding error of the answer's precision: ``rounding_tolerance``), ``expect_int``,
   ``expect_float``, ``expect``, ``Mismatch``, ``type_name``;
@@ -22,7 +23,7 @@
 
 import importlib
 
-from .check import CheckSpec, Context, Exercise, Mistake, Verdict, check  # light: numpy only (the registry's)
+from .check import CheckSpec, Context, Exercise, Mistake, Verdict, check, record_map  # light: numpy only (the registry's)
 from .expect import FLOAT_RTOL, Mismatch, expect, expect_array, expect_float, expect_int, expect_oracle, type_name
 
 # name -> the module it comes from, imported when first asked for (PEP 562): ``grader.kit.check``
@@ -62,7 +63,7 @@ def __dir__():
 
 __all__ = [
     "assume", "example", "given", "st", "Generator", "Handle", "RemoteArraySubclass", "TensorData", "CallRecord", "StudentError",
-    "CheckSpec", "Context", "Exercise", "Mistake", "Verdict", "check",
+    "CheckSpec", "Context", "Exercise", "Mistake", "Verdict", "check", "record_map",
     "FLOAT_RTOL", "Mismatch", "expect", "expect_array", "expect_float", "expect_int", "expect_oracle", "type_name",
     "WeightsFileError", "expect_module", "model_output", "structure_of", "tensor_shapes",
     "ALPHA", "chernoff_lower", "dkw", "hoeffding", "ks_on_grid", "normal_cdf", "uniform_cdf", "worker_rng",

@@ -135,6 +135,15 @@ class Context:
     details: dict = field(default_factory=dict)
 
 
+def record_map(sub, title: str, got, expected) -> None:
+    """Keep a 2-D map a check found wrong, beside the expected one, for the report's pictures
+    (``grader.report.maps``: small images in the terminal, PNG with ``--plots``). The last one
+    recorded is kept: for a failed check, the smallest failing example hypothesis ended with."""
+    from grader.report.maps import small
+
+    sub.context.details["maps"] = [{"title": title, "expected": small(expected), "got": small(got)}]
+
+
 @dataclass
 class Exercise:
     """Everything the engine needs from a checks module (filled in by the registry)."""

@@ -11,6 +11,7 @@ from rich.text import Text
 from ..results import CheckResult, ExerciseResult
 from .confusion import confusion_table, has_classes
 from .fmt import also_costs, also_explains, clip, failure_groups, hidden_line, not_implemented, points, verdict
+from .maps import has_maps, maps_view
 
 def summary_table(result: ExerciseResult) -> Table:
     """Return the one-row-per-check table with the total as its footer."""
@@ -89,6 +90,8 @@ def render(result: ExerciseResult, console: Console | None = None, verbose: bool
         console.print(Text.assemble(("\nnot implemented yet: ", "bold yellow"), ", ".join(todo)))
     for shown, others in failure_groups(result):
         console.print(failure_panel(shown, verbose, others))
+        if has_maps(shown.details) and console.color_system is not None:  # pictures where the terminal draws colour
+            console.print(maps_view(shown.details))
     if verbose:
         console.print(Text(f"sandbox: {result.sandbox}", style="dim"))
         if result.output:
