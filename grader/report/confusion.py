@@ -21,10 +21,19 @@ def has_classes(details: dict) -> bool:
     return all(k in details for k in KEYS)
 
 
+def headline(details: dict) -> str:
+    """"test accuracy 0.985", with the balanced accuracy and macro-F1 beside it when the check
+    measured them (classes of very different sizes: the project's faces)."""
+    more = [f"{label} {details[key]:.3f}" for key, label in (("balanced_accuracy", "balanced accuracy"),
+                                                             ("macro_f1", "macro-F1"))
+            if isinstance(details.get(key), (int, float))]
+    return f"test accuracy {details['accuracy']:.3f}" + "".join(f", {m}" for m in more)
+
+
 def confusion_table(details: dict) -> Table:
     """The confusion matrix as a table: one row per true class, its accuracy in the last column."""
     classes, matrix = details["classes"], details["confusion_matrix"]
-    table = Table(title=f"test accuracy {details['accuracy']:.3f} on {details['n_images']:,} images "
+    table = Table(title=f"{headline(details)} on {details['n_images']:,} images "
                         "(rows: true class, columns: predicted)", title_justify="left", box=None, pad_edge=False)
     table.add_column("", no_wrap=True)
     for name in classes:

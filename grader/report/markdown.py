@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from ..results import CheckResult, ExerciseResult
-from .confusion import has_classes
+from .confusion import has_classes, headline
 from .fmt import also_costs, clip, failure_groups, hidden_line, not_implemented, points, verdict
 from .gradescope import check_output
 
@@ -48,7 +48,7 @@ def _row(c: CheckResult) -> str:
 def _confusion(details: dict) -> str:
     """A classifier's confusion matrix as a table (rows: true class, columns: predicted), as in the terminal."""
     names = [_inline(n) for n in details["classes"]]
-    lines = [f"**test accuracy {details['accuracy']:.3f} on {details['n_images']:,} images** "
+    lines = [f"**{headline(details)} on {details['n_images']:,} images** "
              "(rows: true class, columns: predicted)", "",
              "| | " + " | ".join(names) + " | accuracy |", "| --- |" + " ---: |" * (len(names) + 1)]
     for name, row, acc in zip(names, details["confusion_matrix"], details["per_class_accuracy"]):

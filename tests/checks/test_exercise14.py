@@ -225,3 +225,16 @@ def test_random_and_always_bush_get_no_accuracy_points_on_the_real_test_faces(gr
     print(f"{how}: balanced {measure.details['balanced_accuracy']:.3f}, accuracy {measure.details['accuracy']:.3f}")
     if how == "bush":
         assert measure.details["balanced_accuracy"] == 0.125 and measure.details["accuracy"] == round(106 / 269, 4)
+
+
+def test_the_report_heads_the_confusion_matrix_with_accuracy_balanced_accuracy_and_macro_f1_and_names_the_people(
+        grade14, team_weights):
+    from grader.report import render_text
+
+    result = grade14({"exercise14.safetensors": team_weights["trained"]})
+    d = by_name(result)[MEASURE].details
+    headline = (f"test accuracy {d['accuracy']:.3f}, balanced accuracy {d['balanced_accuracy']:.3f}, "
+                f"macro-F1 {d['macro_f1']:.3f} on {d['n_images']} images")
+    for fmt in ("rich", "markdown"):
+        text = render_text(result, fmt)
+        assert headline in text and "Junichiro_Koizumi" in text and "George_W_Bush" in text, fmt
