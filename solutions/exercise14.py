@@ -26,7 +26,9 @@ Hand in, as a team, one folder with this file (``project.py`` or ``exercise14.py
   person by name (``George_W_Bush``) or by index 0-7 (the classes' order). This file may then
   hold just your team's name.
 
-Points: 2 for a submission that names a person for every test face, 18 for the balanced test
+Points: submission 20 (total 20)
+
+2 of them for a submission that names a person for every test face, 18 for the balanced test
 accuracy: none at or below 0.78 (the course's fcNN, measured by ``grade reference faces``),
 full marks from 0.97 (a pretrained ImageNet network, fine-tuned: 0.984), linearly in between.
 The report also shows the accuracy, each person's recall, macro-F1 and the confusion matrix.
