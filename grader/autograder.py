@@ -302,7 +302,7 @@ def run(root: Path, settings: dict) -> dict:
         return failed(info, f"internal error in the grader ({type(e).__name__}: {str(e)[:300]}): this is not about "
                             "your code, tell your instructor", started=started)
     data = gradescope.to_json_dict(result)
-    data["extra_data"]["sandbox_full"] = iso.real
+    data["extra_data"].update(graded=True, sandbox_full=iso.real)
     if (why := unrunnable(result)) is not None:
         data["tests"].insert(0, {"name": AUTOGRADER_TEST, "score": 0.0, "max_score": 0.0, "status": "failed",
                                  "output": why, "output_format": "text", "visibility": "visible"})
