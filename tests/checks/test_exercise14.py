@@ -238,3 +238,13 @@ def test_the_report_heads_the_confusion_matrix_with_accuracy_balanced_accuracy_a
     for fmt in ("rich", "markdown"):
         text = render_text(result, fmt)
         assert headline in text and "Junichiro_Koizumi" in text and "George_W_Bush" in text, fmt
+
+
+def test_the_starting_file_with_its_stubs_and_a_csv_is_graded_on_the_csv_and_without_a_csv_is_not_implemented(
+        grade14, fakefaces, fake_lfw8):
+    released = (ROOT / "exercises" / f"{EX}.py").read_text(encoding="utf-8")
+    test = load_split("lfw8", "test", fake_lfw8)
+    with_csv = grade14({"exercise14.csv": fakefaces.predictions_csv(test.labels, fake_lfw8)}, text=released)
+    assert with_csv.score == 20 and by_name(with_csv)[MEASURE].details["kind"] == "csv"
+    stubs = grade14({"exercise14.safetensors": b"\0" * 16}, text=released)
+    assert stubs.score == 0 and {c.outcome for c in stubs.checks} == {"not_implemented"}
