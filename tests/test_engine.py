@@ -6,8 +6,11 @@ for every check of every exercise, against the model solutions.
 """
 
 import inspect
+import json
 import pickle
 import random
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -135,3 +138,29 @@ def test_a_smaller_shrink_budget_still_reports_a_real_failure_and_the_same_score
         if c.name in CONV_SEARCHES:
             assert c.outcome == "failed" and c.counterexample.expected != c.counterexample.got
             assert c.examples <= 2 * 30 + 3 + 1
+
+
+DRAWS = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+if sys.argv[2] == "import":
+    import many_constants  # a local module full of literals, as a checkout or a notebook folder has
+from grader import registry
+from grader.engine import replay
+ex = registry.load(registry.find_exercise("exercise08"))
+spec = next(s for s in ex.checks if s.name == "glorot_uniform_limit_is_sqrt_6_over_fan_in_plus_fan_out")
+drawn = replay.recorded_examples(ex.id, spec, 200)
+print(json.dumps([repr(d) for d in drawn]))
+"""
+
+
+def test_the_examples_depend_on_the_seed_alone_not_on_what_else_the_process_imported(tmp_path):
+    # hypothesis mixes literals of loaded local modules into its draws; the engine must not let it
+    (tmp_path / "many_constants.py").write_text(
+        "VALUES = [" + ", ".join(f"{v}" for v in [*range(-40, 41), 0.125, 1.5, -2.75, 3.25, 1e-3, 7.5]) + "]\n"
+        + "".join(f"K{i} = {i * 7 + 3}\n" for i in range(200)))
+    runs = [subprocess.run([sys.executable, "-c", DRAWS, str(tmp_path), mode], capture_output=True, text=True,
+                           cwd=ROOT, timeout=300) for mode in ("plain", "import")]
+    assert all(r.returncode == 0 for r in runs), [r.stderr[-1500:] for r in runs]
+    plain, imported = (json.loads(r.stdout) for r in runs)
+    assert len(plain) >= 100 and plain == imported
