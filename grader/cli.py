@@ -148,8 +148,8 @@ def start(exercise: str, force: bool, folder: Path):
               help="Where checks find their datasets (exercise11: the CIFAR-10 test images); default "
                    "$DLCOURSE_DATA, else the user cache folder (see `grade data info`).")
 @click.option("--plots", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write pictures of the results into this folder (exercise11: the confusion matrix and the "
-                   "accuracy per class, as PNG; needs matplotlib).")
+              help="Write pictures of the results into this folder as PNG (exercise11: the confusion matrix and "
+                   "the accuracy per class; exercise13: each wrong map beside the expected one; needs matplotlib).")
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks, sandbox details and printed output.")
 def check_cmd(exercise, submission, fmt, outputs, instructor, official, no_sandbox, allow_unsafe_sandbox, timeout,
               min_score, data_dir, plots, verbose):

@@ -83,7 +83,7 @@ def main() -> None:
                 books.setdefault(name, out / "gradebook.sqlite")
         a, b = rows(books["local"]), rows(books["dask"])
         same = sum(a[s] == b.get(s) for s in a)
-        print(f"{args.count} submissions, {args.workers} workers, {args.rounds} rounds (load before: "
+        print(f"{args.count} submissions, {args.workers} workers, {args.rounds} rounds (load average at the end: "
               f"{os.getloadavg()[0]:.2f})")
         for name, ts in times.items():
             print(f"  {name:5s}: " + ", ".join(f"{t:.1f} s ({args.count / t * 60:.0f}/min)" for t in ts))
