@@ -18,12 +18,13 @@ from __future__ import annotations
 import copy
 import json
 import os
-import platform
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .ladder import machine, write_table
 
 # The course's numbers (test accuracy on its own web faces, 250/50/50 per person, TF-Keras):
 # ../shared/course/EXERCISES.md. Aligned LFW faces are easier (logistic regression ≈ 0.93).
@@ -282,7 +283,7 @@ def run(data_dir, *, quick: bool = False, only: tuple[str, ...] = (), ensemble: 
         "dataset": "lfw8", "quick": quick, "settings": asdict(settings),
         "splits": {"train": len(train), "val": len(val), "test": len(test)},
         "classes": list(test.classes), "test_counts": test.counts().tolist(),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__},
+        "machine": machine(),
         "rows": [rows[r] for r in RUNGS if r in rows],
         "ensemble": result_ensemble,
     }
@@ -290,9 +291,7 @@ def run(data_dir, *, quick: bool = False, only: tuple[str, ...] = (), ensemble: 
                                    + sum((result_ensemble or {}).get("member_seconds", [])[1:]), 1)
     console.print(render(table))
     if out is not None:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        Path(out).write_text(json.dumps(table, indent=2, allow_nan=False) + "\n")
-        console.print(f"written to {out}")
+        write_table(table, out, console)
     console.print(f"this run: {time.perf_counter() - started:.0f} s")
     return table
 

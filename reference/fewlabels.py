@@ -14,14 +14,13 @@ so the many small fits of the curve cost seconds each.
 
 from __future__ import annotations
 
-import json
-import os
-import platform
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from .ladder import machine, write_table
 
 # The course's notebook (CIFAR-10, 10 labels per class), ../shared/course/EXERCISES.md
 COURSE = {"cnn_scratch": "0.23", "raw_logreg": "", "raw_forest": "", "features_logreg": "",
@@ -288,16 +287,14 @@ def run(data_dir, *, quick: bool = False, settings: Settings | None = None, out:
         "splits": {"pool": len(train), "test": len(test)},
         "backbone": {"name": settings.backbone, "source": net.source, "feature_dim": cache.feature_dim,
                      "parameters": int(sum(p.numel() for p in net.parameters()))},
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__},
+        "machine": machine(),
         "cache_seconds": round(cache.seconds, 1), "total_seconds": round(time.perf_counter() - started, 1),
         "rows": [asdict(r) for r in rows],
     }
     console.print(render(table))
     console.print(render_curve(table))
     if out is not None:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        Path(out).write_text(json.dumps(table, indent=2, allow_nan=False) + "\n")
-        console.print(f"written to {out}")
+        write_table(table, out, console)
     return table
 
 

@@ -180,15 +180,13 @@ def run(data_dir, *, quick: bool = False, only: tuple[str, ...] = (), epochs: in
     table = {
         "dataset": "cifar10", "quick": quick, "settings": asdict(settings),
         "splits": {"train": len(train), "val": len(val), "test": len(test)},
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__},
+        "machine": machine(),
         "load_seconds": round(load_seconds, 1), "total_seconds": round(time.perf_counter() - started, 1),
         "rows": [asdict(r) for r in rows],
     }
     console.print(render(table))
     if out is not None:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        Path(out).write_text(json.dumps(table, indent=2, allow_nan=False) + "\n")
-        console.print(f"written to {out}")
+        write_table(table, out, console)
     return table
 
 
@@ -210,6 +208,20 @@ def render(table: dict):
                   f"{r['parameters']:,}" if r["parameters"] else "", f"{r['best_epoch']}/{r['epochs']}" if r["epochs"] else "",
                   f"{r['seconds'] / 60:.1f} min")
     return t
+
+
+def machine() -> dict:
+    """What a table was measured on (its figures are this machine's, and its thread count's)."""
+    import torch
+
+    return {"cpus": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__}
+
+
+def write_table(table: dict, out, console) -> None:
+    """Write a ladder's table as JSON to ``out`` (strict: a NaN figure is an error) and say where."""
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(json.dumps(table, indent=2, allow_nan=False) + "\n")
+    console.print(f"written to {out}")
 
 
 def save_weights(model, path: Path) -> int:
