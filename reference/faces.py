@@ -27,48 +27,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-N_CLASSES = 8
+from .measures import N_CLASSES, confusion, ece, nll, scores  # noqa: F401 - the ladder's names
 
 
 # -----------------------------------------------------------------------------
 # measures
-
-def confusion(labels: np.ndarray, predicted: np.ndarray, k: int = N_CLASSES) -> np.ndarray:
-    """(k, k) counts, rows the true person, columns the predicted one."""
-    return np.bincount(np.asarray(labels) * k + np.asarray(predicted), minlength=k * k).reshape(k, k)
-
-
-def scores(labels: np.ndarray, predicted: np.ndarray, k: int = N_CLASSES) -> dict:
-    """Accuracy, balanced accuracy (mean recall over the people present) and macro-F1."""
-    c = confusion(labels, predicted, k)
-    support, called = c.sum(axis=1), c.sum(axis=0)                                # (k,), (k,)
-    recall = np.diag(c) / np.maximum(support, 1)
-    precision = np.diag(c) / np.maximum(called, 1)
-    f1 = np.where(recall + precision > 0, 2 * recall * precision / np.maximum(recall + precision, 1e-12), 0.0)
-    present = support > 0
-    return {"accuracy": float(np.trace(c) / max(c.sum(), 1)),
-            "balanced_accuracy": float(recall[present].mean()) if present.any() else 0.0,
-            "macro_f1": float(f1[present].mean()) if present.any() else 0.0}
-
-
-def nll(probs: np.ndarray, labels: np.ndarray) -> float:
-    """Mean negative log-likelihood of the true classes (probabilities clipped at 1e-12)."""
-    return float(-np.mean(np.log(np.clip(probs[np.arange(len(labels)), labels], 1e-12, 1.0))))
-
-
-def ece(probs: np.ndarray, labels: np.ndarray, bins: int = 10) -> float:
-    """Expected calibration error: the top class's confidence against its accuracy, in ``bins``
-    equal-width confidence bins, weighted by how many predictions fall in each."""
-    confidence, predicted = probs.max(axis=1), probs.argmax(axis=1)               # (N,), (N,)
-    correct = predicted == labels
-    which = np.minimum((confidence * bins).astype(int), bins - 1)                 # (N,) bin of each prediction
-    gap = 0.0
-    for b in range(bins):
-        inside = which == b
-        if inside.any():
-            gap += inside.mean() * abs(correct[inside].mean() - confidence[inside].mean())
-    return float(gap)
-
 
 def ensemble(member_probs: list[np.ndarray], labels: np.ndarray) -> dict:
     """The members' and the ensemble's measures: the ensemble averages the members' predicted
