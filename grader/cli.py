@@ -403,10 +403,13 @@ def _gradescope_bundle(exercise: str, output: Path | None, root: Path, allow_uns
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="Grade on a Dask cluster: tcp://HOST:PORT of a running `dask scheduler`, or local:N "
                    "(N worker processes here).")
+@click.option("--fresh-workers", is_flag=True,
+              help="Start every sandboxed worker afresh instead of forking it from a warm parent that has "
+                   "imported the exercise's libraries (slower: torch's import for each submission).")
 @click.option("-v", "--verbose", is_flag=True, help="Tracebacks of the grader's own errors.")
 def batch_cmd(exercise, submissions, out, workers, timeout, regrade, regrade_all, gradebook, data_dir, no_sandbox,
               allow_unsafe_sandbox, no_progress, moodle_worksheet, canvas_gradebook, canvas_assignment, excel,
-              publish_hidden, no_similarity, scheduler, verbose):
+              publish_hidden, no_similarity, scheduler, fresh_workers, verbose):
     """Grade every submission in SUBMISSIONS (a folder, a .zip, or a Moodle download) with the
     instructor's settings; write a gradebook, grades.csv, feedback per student and a summary."""
     from rich.console import Console
@@ -422,7 +425,7 @@ def batch_cmd(exercise, submissions, out, workers, timeout, regrade, regrade_all
                            regrade_all=regrade_all, gradebook=gradebook, data_dir=data_dir, sandbox=not no_sandbox,
                            progress=not no_progress, verbose=verbose, console=Console(stderr=True, highlight=False),
                            allow_unsafe_sandbox=allow_unsafe_sandbox, options=options, similarity=not no_similarity,
-                           scheduler=scheduler)
+                           scheduler=scheduler, warm=not fresh_workers)
     except (registry.UnknownExercise, extras.MissingDependency, SubmissionError, IsolationError, SchedulerError) as e:
         _fail(str(e))
     except KeyboardInterrupt:

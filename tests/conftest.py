@@ -17,6 +17,19 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason=f"needs the course data in {SHARED_DATA} (not present)"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def warm_workers():
+    """The suite grades the same exercises hundreds of times in one process, as batch grading
+    does: its workers are forked by warm parents (torch imported once per parent, not per
+    grading). tests/sandbox holds the fresh workers of a student's own run to everything, and
+    tests/sandbox/test_warm.py and test_attacks.py the warm ones."""
+    from grader.sandbox import process
+
+    process.keep_warm(True)
+    yield
+    process.keep_warm(False)
+
+
 @pytest.fixture(scope="session")
 def official():
     """``run_batch`` keywords for official grading on this machine: none with the full sandbox; where

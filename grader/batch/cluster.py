@@ -50,11 +50,12 @@ class RemoteSettings:
     sandbox: bool = True
     data_dir: str | None = None  # a path on the workers' machines (the datasets are there, or nothing is)
     grace: float | None = None
+    warm: bool = True
 
     @classmethod
     def of(cls, settings: Settings) -> "RemoteSettings":
         return cls(settings.exercise.id, settings.timeout, settings.sandbox,
-                   str(settings.data_dir) if settings.data_dir is not None else None, settings.grace)
+                   str(settings.data_dir) if settings.data_dir is not None else None, settings.grace, settings.warm)
 
 
 # --------------------------------------------------------------------------- the client side
@@ -185,7 +186,7 @@ def serve(remote: dict) -> None:
     staging = Path(tempfile.mkdtemp(prefix="grade-dask-"))
     settings = Settings(info, workers=1, timeout=remote.get("timeout"), sandbox=remote.get("sandbox", True),
                         hidden_paths=(str(staging),), data_dir=Path(remote["data_dir"]) if remote.get("data_dir") else None,
-                        grace=remote.get("grace"), staging=staging)
+                        grace=remote.get("grace"), staging=staging, warm=remote.get("warm", True))
     pool = Pool(settings)
     channel.write("ready\n")
     channel.flush()

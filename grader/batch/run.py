@@ -75,7 +75,7 @@ def run_batch(exercise: str | registry.ExerciseInfo, submissions: str | Path, *,
               data_dir: str | Path | None = None, console: Console | None = None, progress: bool = True,
               verbose: bool = False, allow_unsafe_sandbox: bool = False,
               options: export.Options = export.Options(), similarity: bool = True,
-              scheduler: str | None = None) -> BatchReport:
+              scheduler: str | None = None, warm: bool = True) -> BatchReport:
     """Grade every submission in ``submissions`` (a folder or .zip) and write the exports.
 
     Raises ``registry.UnknownExercise`` or ``SubmissionError`` for usage errors (no such
@@ -87,6 +87,8 @@ def run_batch(exercise: str | registry.ExerciseInfo, submissions: str | Path, *,
     lists suspiciously similar pairs in the summary. ``scheduler`` (``tcp://host:port`` of a
     running Dask scheduler, or ``local:N``) grades on Dask workers instead of this machine's
     forks (``cluster.DaskPool``); raises ``cluster.SchedulerError`` when it cannot be used.
+    ``warm`` forks the sandboxed workers from warm parents that imported the exercise's
+    libraries once (``sandbox.process.Zygote``); off, each starts afresh.
     """
     started = time.monotonic()
     info = exercise if isinstance(exercise, registry.ExerciseInfo) else registry.find_exercise(exercise)
@@ -113,7 +115,7 @@ def run_batch(exercise: str | registry.ExerciseInfo, submissions: str | Path, *,
                 settings = Settings(info, workers=workers or _cores(), timeout=timeout, sandbox=sandbox,
                                     hidden_paths=_hidden(submissions, out, workdir, book_path),
                                     data_dir=Path(data_dir) if data_dir else None, verbose=verbose,
-                                    staging=workdir)
+                                    staging=workdir, warm=warm)
                 if scheduler:
                     from .cluster import DaskPool
 
@@ -125,7 +127,10 @@ def run_batch(exercise: str | registry.ExerciseInfo, submissions: str | Path, *,
                         book.record(_row(info.id, by_id[outcome.student], version, outcome))
                         bar.done(outcome)
 
-                    pool.run([Job(s.id, s.file) for s in jobs], done, bar.tick)
+                    try:
+                        pool.run([Job(s.id, s.file) for s in jobs], done, bar.tick)
+                    finally:
+                        pool.close()
             rows = book.rows(info.id, [s.id for s in found.students])
         summary = summarize(rows, info.id, info.title)
         folder = out / info.id

@@ -72,6 +72,7 @@ class Settings:
     verbose: bool = False
     grace: float | None = None  # seconds past the time limit before a child is killed; None: max(10 s, 10 %)
     staging: Path | None = None  # where a child copies its submission to grade it (None: the temp folder)
+    warm: bool = True  # fork sandbox workers from warm parents (sandbox.process.Zygote) where the sandbox allows
 
     def limits(self):
         from ..sandbox.process import Limits
@@ -97,6 +98,7 @@ class _Running:
     pid: int
     fd: int
     started: float
+    slot: int = 0  # which warm parent of sandbox workers it uses
     buffer: bytearray = field(default_factory=bytearray)
     messages: list[dict] = field(default_factory=list)
     killed: bool = False
@@ -109,6 +111,32 @@ class Pool:
         self.settings = settings
         self.exercise = _warm(settings, warm_up)
         self.hard_limit = settings.hard_limit(self.exercise.limits)
+        # one warm parent of sandbox workers per slot: torch imported once, a worker forked per submission
+        self.zygotes: list = [self._zygote() for _ in range(max(1, settings.workers))] if settings.warm else []
+
+    def _zygote(self):
+        """A warm parent for this exercise's workers (``sandbox.process.Zygote``), or None
+        where workers start fresh (no full sandbox)."""
+        from ..sandbox.process import WorkerProcess
+
+        info = self.settings.exercise
+        limits = self.settings.limits()
+        for key, value in dict(info.limits).items():  # as the engine sets them (engine.run._apply_limits)
+            if hasattr(limits, key):
+                setattr(limits, key, value)
+        worker = WorkerProcess(limits=limits, preload=info.preload, hidden=self.settings.hidden_paths,
+                               sandbox=self.settings.sandbox)
+        try:
+            return worker.warm_parent()
+        except OSError:
+            return None
+
+    def close(self) -> None:
+        """Stop the warm parents (they also die with this process)."""
+        for zygote in self.zygotes:
+            if zygote is not None:
+                zygote.close()
+        self.zygotes = []
 
     def run(self, jobs: list[Job], on_done: Callable[[Outcome], None],
             on_tick: Callable[[], None] = lambda: None) -> None:
@@ -118,7 +146,9 @@ class Pool:
         try:
             while pending or running:
                 while pending and len(running) < max(1, self.settings.workers):
-                    child = self._start(pending.pop())
+                    busy = {c.slot for c in running.values()}
+                    slot = next(i for i in range(max(1, self.settings.workers)) if i not in busy)
+                    child = self._start(pending.pop(), slot)
                     running[child.fd] = child
                 now = time.monotonic()
                 wait = min([0.25] + [c.started + self.hard_limit - now for c in running.values()])
@@ -131,7 +161,9 @@ class Pool:
                         child.messages += _messages(child.buffer)
                     else:
                         del running[fd]
-                        on_done(self._finish(child))
+                        outcome = self._finish(child)
+                        self._reset(child.slot)
+                        on_done(outcome)
                 now = time.monotonic()
                 for child in [c for c in running.values() if now - c.started > self.hard_limit and not c.killed]:
                     child.killed = True
@@ -146,7 +178,7 @@ class Pool:
 
     # ------------------------------------------------------------------ one child
 
-    def _start(self, job: Job) -> _Running:
+    def _start(self, job: Job, slot: int = 0) -> _Running:
         r, w = os.pipe()
         parent = os.getpid()
         pid = os.fork()
@@ -155,6 +187,9 @@ class Pool:
             try:
                 os.close(r)
                 _die_with(parent)
+                from ..sandbox import process
+
+                process.assign(self.zygotes[slot] if slot < len(self.zygotes) else None)  # nobody else's
                 if not self.settings.verbose:  # a warning from a check must not garble the progress bar
                     sys.stdout = sys.stderr = open(os.devnull, "w")
                 _grade_one(job, self.settings, w)
@@ -163,7 +198,15 @@ class Pool:
             finally:
                 os._exit(code)
         os.close(w)
-        return _Running(job, pid, r, time.monotonic())
+        return _Running(job, pid, r, time.monotonic(), slot=slot)
+
+    def _reset(self, slot: int) -> None:
+        """After a child: the slot's warm parent kills what the child left running and wipes the
+        view; one that does not answer is replaced."""
+        zygote = self.zygotes[slot] if slot < len(self.zygotes) else None
+        if zygote is not None and not zygote.reset():
+            zygote.close()
+            self.zygotes[slot] = self._zygote()
 
     def _finish(self, child: _Running) -> Outcome:
         os.close(child.fd)

@@ -309,6 +309,49 @@ class WorkerProcess:
         from_worker_r, from_worker_w = os.pipe()
         out_r, out_w = os.pipe()
         self._tmp = tempfile.mkdtemp(prefix="grade-worker-")
+        config, hidden, env = self._settings(self._tmp)
+        if self.bwrap:
+            cmd = self._bwrap_command(config, hidden)
+            cwd = "/"
+        else:
+            cmd = [sys.executable, "-I", "-S", str(HERE / "worker.py")]
+            cwd = self._tmp
+        import json
+
+        cmd += [str(to_worker_r), str(from_worker_w), json.dumps(config)]
+        zygote = _warm_parent(self._warm_key(config), lambda: self._start_zygote(config, hidden, env)) \
+            if self.bwrap and self.isolation.real else None  # warm parents only with the full sandbox
+        if zygote is not None:
+            try:
+                self.proc = zygote.spawn(config, (to_worker_r, from_worker_w, out_w))
+            except WorkerLost:
+                _discard(zygote)  # it died or misbehaved: a fresh worker instead
+        try:
+            if self.proc is None:
+                self.proc = subprocess.Popen(
+                    cmd, stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w, cwd=cwd, env=env,
+                    pass_fds=(to_worker_r, from_worker_w), start_new_session=True, close_fds=True,
+                )
+        finally:
+            for fd in (to_worker_r, from_worker_w, out_w):
+                os.close(fd)
+        self._wfd, self._rfd = to_worker_w, from_worker_r
+        os.set_blocking(self._wfd, False)
+        self._drain = threading.Thread(target=self._drain_output, args=(out_r,), daemon=True)
+        self._drain.start()
+
+    def warm_parent(self) -> "Zygote | None":
+        """Start a warm parent for workers like this one (``grader.batch.runner``: one per slot,
+        before it forks), or None where workers cannot be forked warm (no full sandbox)."""
+        if not (self.bwrap and self.isolation.real):
+            return None
+        config, hidden, env = self._settings("/tmp")  # bubblewrap sets HOME and TMPDIR to its own /tmp
+        zygote = self._start_zygote(config, hidden, env)
+        zygote.key = self._warm_key(config)
+        return zygote
+
+    def _settings(self, tmp: str) -> tuple[dict, list[str], dict]:
+        """The worker's settings (sent to it), the folders hidden from it, and its environment."""
         hidden = list(dict.fromkeys([*installation_paths(), *map(os.path.realpath, self.hidden)]))
         config = {
             "limits": {"memory": self.limits.memory, "cpu": self.limits.cpu, "fsize": self.limits.fsize,
@@ -321,41 +364,34 @@ class WorkerProcess:
             "uid": self.isolation.uid,
         }
         protect_grader()
-        import json
-
         env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self._tmp, "TMPDIR": self._tmp,
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": tmp, "TMPDIR": tmp,
             "LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
             "OMP_NUM_THREADS": str(self.threads), "MKL_NUM_THREADS": str(self.threads),
             "OPENBLAS_NUM_THREADS": str(self.threads), "NUMEXPR_NUM_THREADS": str(self.threads),
             "MPLBACKEND": "Agg", "GRADER_PARENT": str(os.getpid()),  # see tagged_processes()
         }
-        if self.bwrap:
-            inside = "/.grader"
-            cmd = [self.bwrap, *view_arguments(config["path"], hidden, self.limits.tmp), *_unshare(),
-                   "--die-with-parent", "--new-session", "--perms", "0755", "--dir", inside]
-            for name in WORKER_FILES:
-                if (HERE / name).exists():
-                    cmd += ["--ro-bind", str(HERE / name), f"{inside}/{name}"]
-            cmd += ["--chdir", "/tmp", "--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp", "--",
-                    os.path.realpath(sys.executable), "-I", "-S", f"{inside}/worker.py"]
-            cwd = "/"
-        else:
-            cmd = [sys.executable, "-I", "-S", str(HERE / "worker.py")]
-            cwd = self._tmp
-        cmd += [str(to_worker_r), str(from_worker_w), json.dumps(config)]
-        try:
-            self.proc = subprocess.Popen(
-                cmd, stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w, cwd=cwd, env=env,
-                pass_fds=(to_worker_r, from_worker_w), start_new_session=True, close_fds=True,
-            )
-        finally:
-            for fd in (to_worker_r, from_worker_w, out_w):
-                os.close(fd)
-        self._wfd, self._rfd = to_worker_w, from_worker_r
-        os.set_blocking(self._wfd, False)
-        self._drain = threading.Thread(target=self._drain_output, args=(out_r,), daemon=True)
-        self._drain.start()
+        return config, hidden, env
+
+    def _bwrap_command(self, config: dict, hidden: list[str]) -> list[str]:
+        """bubblewrap's command line up to the worker's own arguments."""
+        inside = "/.grader"
+        cmd = [self.bwrap, *view_arguments(config["path"], hidden, self.limits.tmp), *_unshare(),
+               "--die-with-parent", "--new-session", "--perms", "0755", "--dir", inside]
+        for name in WORKER_FILES:
+            if (HERE / name).exists():
+                cmd += ["--ro-bind", str(HERE / name), f"{inside}/{name}"]
+        return cmd + ["--remount-ro", "/", "--chdir", "/tmp", "--setenv", "HOME", "/tmp", "--setenv", "TMPDIR",
+                      "/tmp", "--", os.path.realpath(sys.executable), "-I", "-S", f"{inside}/worker.py"]
+
+    def _warm_key(self, config: dict) -> tuple:
+        """What a warm parent must share with this worker: the same view, libraries and threads."""
+        return (tuple(config["preload"]), tuple(config["hidden"]), tuple(config["path"]), self.limits.tmp,
+                config["seccomp"], config["uid"], self.threads, os.path.realpath(sys.executable))
+
+    def _start_zygote(self, config: dict, hidden: list[str], env: dict) -> "Zygote":
+        return Zygote.start(self._bwrap_command(config, hidden), {k: config[k] for k in (
+            "preload", "path", "seccomp", "uid", "hidden")}, env)
 
     def _drain_output(self, fd: int) -> None:
         """Read the submission's prints so it never blocks; keep only the first part."""
@@ -411,6 +447,8 @@ class WorkerProcess:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
         self._exit = proc.returncode
+        if isinstance(proc, _Forked):
+            _release(proc.zygote)
 
     # ------------------------------------------------------------------ requests
 
@@ -528,7 +566,279 @@ class WorkerProcess:
         self.close()
         if cls is WorkerProtocolError:
             raise WorkerProtocolError(f"the submission interfered with the grader's channel ({detail})")
-        raise WorkerDied(describe_exit(code, via_bwrap=bool(self.bwrap)))
+        raise WorkerDied(describe_exit(code, via_bwrap=bool(self.bwrap) and not isinstance(proc, _Forked)))
+
+
+# --------------------------------------------------------------------------- warm parents
+
+
+class Zygote:
+    """A warm parent of workers: ``worker.py --zygote`` in the same bubblewrap view as a fresh
+    worker, which has imported the exercise's libraries (torch: seconds) and forks one worker
+    per ``spawn``.
+
+    Each forked worker drops its uid, sets its limits and loads its seccomp filter as a fresh
+    worker does, before any student code: it cannot fork, signal, ptrace or open sockets, so
+    nothing of it outlives it. One worker at a time per warm parent; before the next, the last
+    is killed and the view's writable places (/tmp, /dev/shm; the rest is read-only) are wiped,
+    and a warm parent that cannot wipe them stops. Only with the full sandbox (bubblewrap and
+    seccomp); otherwise every worker starts fresh.
+    """
+
+    def __init__(self, proc: subprocess.Popen, sock, key: tuple = ()):
+        self.proc, self.sock, self.key = proc, sock, key
+        self.busy = False
+        self.dead = False
+        self._next = 0
+        self._exits: dict[int, int] = {}
+
+    @classmethod
+    def start(cls, bwrap_command: list[str], config: dict, env: dict) -> "Zygote":
+        import json
+        import socket
+
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            proc = subprocess.Popen(
+                [*bwrap_command, "--zygote", str(theirs.fileno()), json.dumps(config)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/",
+                env=env, pass_fds=(theirs.fileno(),), start_new_session=True, close_fds=True)
+        finally:
+            theirs.close()
+        return cls(proc, ours)
+
+    def spawn(self, config: dict, fds: tuple[int, int, int], *, timeout: float = 60.0) -> "_Forked":
+        """Fork a worker with these pipe ends (its stdin-like request pipe, its reply pipe, its
+        output) and settings; return it as a process handle."""
+        import json
+        import socket
+
+        self._next += 1
+        rid = self._next
+        try:
+            socket.send_fds(self.sock, [json.dumps({"op": "spawn", "id": rid, "config": config}).encode()], list(fds))
+        except OSError as e:
+            self.dead = True
+            raise WorkerDied(f"the warm parent is gone ({e})") from None
+        reply = self._wait(lambda m: m.get("spawned") == rid, timeout)
+        pid = self._host_pid(int(reply["pid"]))
+        if pid is None:
+            self.dead = True
+            raise WorkerDied("the warm parent's worker could not be found")
+        return _Forked(self, rid, pid)
+
+    def reset(self, *, timeout: float = 15.0) -> bool:
+        """Kill the worker it runs, if any, and wipe the view; False if the warm parent is gone."""
+        import json
+
+        if self.dead:
+            return False
+        try:
+            self.sock.send(json.dumps({"op": "reset"}).encode())
+            self._wait(lambda m: m.get("reset") is True, timeout)
+        except (OSError, WorkerLost):
+            self.dead = True
+        return not self.dead
+
+    def exit_code(self, rid: int, timeout: float) -> int | None:
+        """The exit status of worker ``rid`` once its warm parent has reaped it, waiting up to ``timeout``."""
+        if rid not in self._exits and not self.dead:
+            try:
+                self._wait(lambda m: m.get("exited") == rid, timeout)
+            except WorkerTimeout:
+                return None
+            except WorkerLost:
+                return -signal.SIGKILL  # the warm parent died, and the worker with it
+        return self._exits.get(rid, -signal.SIGKILL if self.dead else None)
+
+    def _wait(self, wanted, timeout: float) -> dict:
+        import json
+
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = max(0.0, deadline - time.monotonic())
+            r, _, _ = select.select([self.sock], [], [], remaining)
+            if not r:
+                if remaining <= 0:
+                    raise WorkerTimeout("the warm parent did not answer")
+                continue
+            try:
+                data = self.sock.recv(1 << 16)
+            except OSError:
+                data = b""
+            if not data:
+                self.dead = True
+                raise WorkerDied("the warm parent is gone")
+            try:
+                message = json.loads(data)
+            except ValueError:
+                self.dead = True
+                raise WorkerProtocolError("the warm parent garbled its channel") from None
+            if "exited" in message:
+                self._exits[message["exited"]] = int(message.get("code", -signal.SIGKILL))
+                if len(self._exits) > 64:
+                    self._exits.pop(next(iter(self._exits)))
+            if wanted(message):
+                return message
+
+    def _host_pid(self, nspid: int) -> int | None:
+        """This machine's pid of the warm parent's worker ``nspid`` (a pid of bubblewrap's namespace)."""
+        todo = [self.proc.pid]
+        while todo:
+            pid = todo.pop()
+            try:
+                with open(f"/proc/{pid}/status") as f:
+                    line = next((x for x in f if x.startswith("NSpid:")), "")
+                with open(f"/proc/{pid}/task/{pid}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+            except (OSError, ValueError):
+                continue
+            ids = line.split()[1:]
+            if len(ids) > 1 and ids[-1] == str(nspid):
+                return pid
+        return None
+
+    def own_pids(self) -> set[int]:
+        """The pids of bubblewrap and the warm parent itself (not of the workers it forked)."""
+        own, todo = set(), [self.proc.pid]
+        while todo:  # bubblewrap's processes, then the first that is not one: the warm parent
+            pid = todo.pop()
+            own.add(pid)
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    bwrap = os.path.basename(f.read().split(b"\0")[0]) == b"bwrap"
+                with open(f"/proc/{pid}/task/{pid}/children") as f:
+                    children = [int(c) for c in f.read().split()]
+            except (OSError, ValueError):
+                continue
+            if bwrap:
+                todo += children
+        return own
+
+    def close(self) -> None:
+        self.dead = True
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        try:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+
+
+class _Forked:
+    """A worker forked by a warm parent, handled like the ``Popen`` of a fresh one."""
+
+    def __init__(self, zygote: Zygote, rid: int, pid: int):
+        self.zygote, self.rid, self.pid = zygote, rid, pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self.returncode = self.zygote.exit_code(self.rid, 0.0)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            self.returncode = self.zygote.exit_code(self.rid, 3600.0 if timeout is None else timeout)
+        if self.returncode is None:
+            raise subprocess.TimeoutExpired("worker", timeout or 0)
+        return self.returncode
+
+    def kill(self) -> None:
+        if self.returncode is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+_IDLE: dict[tuple, list[Zygote]] = {}  # warm parents of this process, by what they are warm for
+_MAX_IDLE = 4  # the least recently used beyond these are stopped (each holds its libraries' memory)
+_KEEP_WARM = False
+_ASSIGNED: list[Zygote | None] = []  # a batch child's own warm parent, or [None]: fresh workers only
+
+
+def keeping_warm() -> bool:
+    """Does this process keep warm parents (``keep_warm``)?"""
+    return _KEEP_WARM
+
+
+def keep_warm(on: bool = True) -> None:
+    """Let this process keep warm parents and fork its workers from them (batch grading, the
+    test suite: processes that start many workers of the same exercise). Off: every worker
+    starts fresh, as a student's single ``grade`` does."""
+    global _KEEP_WARM
+    _KEEP_WARM = on
+    if not on:
+        for zygotes in _IDLE.values():
+            for z in zygotes:
+                z.close()
+        _IDLE.clear()
+
+
+def assign(zygote: Zygote | None) -> None:
+    """Make ``zygote`` the only warm parent this process uses (a batch child: its slot's; None:
+    none). The warm parents a forked process inherited belong to its parent: never used here."""
+    _ASSIGNED[:] = [zygote]
+    _IDLE.clear()
+
+
+def _warm_parent(key: tuple, start) -> Zygote | None:
+    """A warm parent for ``key`` that is free now (started with ``start()`` if needed), or None."""
+    if _ASSIGNED:
+        z = _ASSIGNED[0]
+        if z is None or z.dead or z.busy:
+            return None
+        if not z.key:
+            z.key = key
+        if z.key != key:
+            return None
+        z.busy = True
+        return z
+    if not _KEEP_WARM:
+        return None
+    idle = _IDLE.setdefault(key, [])
+    while idle:
+        z = idle.pop()
+        if not z.dead:
+            z.busy = True
+            return z
+    try:
+        z = start()
+    except OSError:
+        return None
+    z.key, z.busy = key, True
+    return z
+
+
+def _release(zygote: Zygote) -> None:
+    zygote.busy = False
+    if zygote.dead:
+        zygote.close()
+    elif not _ASSIGNED and _KEEP_WARM:
+        _IDLE[zygote.key] = _IDLE.pop(zygote.key, []) + [zygote]  # the most recently used last
+        while sum(map(len, _IDLE.values())) > _MAX_IDLE:
+            for z in _IDLE.pop(next(iter(_IDLE))):
+                z.close()
+    elif not _ASSIGNED:
+        zygote.close()
+
+
+def _discard(zygote: Zygote) -> None:
+    zygote.busy = False
+    zygote.close()
+
+
+def warm_parent_pids() -> set[int]:
+    """The processes of this process's idle warm parents (bubblewrap's and their own; no worker)."""
+    return {pid for zygotes in _IDLE.values() for z in zygotes for pid in z.own_pids()}
 
 
 def tagged_processes() -> dict[int, int]:

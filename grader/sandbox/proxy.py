@@ -103,6 +103,7 @@ class Submission:
             return self.load
         if self.worker is not None and not self.worker.alive():
             self._collect_output()
+            self.worker.close()  # reaped, and a warm parent's freed for the next worker
             self.worker = None
             self.restarts += 1
         self.start()

@@ -14,7 +14,9 @@ student code runs. Refused, with EPERM:
   ``tgkill`` or ``rt_*sigqueueinfo`` aimed at any process but the worker itself;
 - leaving the process group or session: ``setsid``, ``setpgid``;
 - sockets of any family (no network, no host unix sockets), ``io_uring`` (which would do I/O
-  behind the filter's back), new namespaces, mounts, bpf, perf, keyrings, modules, reboot.
+  behind the filter's back), new namespaces, mounts, bpf, perf, keyrings, modules, reboot;
+- System V shared memory, message queues and semaphores: they would outlive the worker in its
+  IPC namespace, which a warm parent's next worker shares (``process.Zygote``).
 
 Uses libseccomp (``libseccomp.so.2``, part of every Debian/Ubuntu/Fedora base system) through
 ctypes; it knows each architecture's syscall numbers. The worker loads this file by path (it
@@ -43,6 +45,7 @@ DENIED = (
     "init_module", "finit_module", "delete_module", "kexec_load", "kexec_file_load", "reboot", "swapon",
     "swapoff", "acct", "quotactl", "open_by_handle_at", "name_to_handle_at", "syslog", "ioperm", "iopl",
     "lookup_dcookie", "personality",
+    "shmget", "shmat", "msgget", "msgsnd", "semget",
 )
 SIGNALS = ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")  # first argument: the target's pid
 

@@ -465,9 +465,30 @@ def _setup_failed(what: str, error: BaseException) -> None:
     os._exit(75)
 
 
-def main():
-    fd_in, fd_out = int(sys.argv[1]), int(sys.argv[2])
-    config = json.loads(sys.argv[3])
+def _harden(config: dict, seccomp_module=None) -> None:
+    """Everything between the libraries being imported and the first line of student code:
+    non-dumpable, the seccomp filter, the forbidden libraries' stand-ins, the in-process guards."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: no same-uid access to this process
+    except (OSError, AttributeError):
+        pass
+    if config.get("seccomp"):
+        try:
+            (seccomp_module or _load_by_path("_grader_seccomp", "seccomp.py")).install()
+        except OSError as e:
+            _setup_failed("loading the seccomp filter", e)
+    State.hidden = tuple(os.path.realpath(p) for p in config.get("hidden", []))
+    if config.get("forbidden"):
+        State.forbidden_why = str(config.get("forbidden_why") or State.forbidden_why)
+        _forbid(tuple(config["forbidden"]))
+    sys.meta_path.insert(0, _ImportBlocker())
+    sys.addaudithook(_audit)
+
+
+def _drop_and_limit(config: dict) -> None:
+    """Drop to the worker's uid (the grader runs as root) and set the resource limits."""
     if config.get("uid") is not None:
         try:
             _drop_privileges(int(config["uid"]))
@@ -483,6 +504,9 @@ def main():
     if limits.get("nproc"):
         _limit(resource.RLIMIT_NPROC, int(limits["nproc"]))
     _limit(resource.RLIMIT_CORE, 0)
+
+
+def _preload(config: dict) -> None:
     for name in config.get("preload", []):
         try:
             __import__(name)
@@ -490,25 +514,9 @@ def main():
             pass
     import numpy  # noqa: F401 - always preloaded: every exercise sends arrays
 
-    worker = Worker(config)
-    worker.load_probes()
-    try:
-        import ctypes
 
-        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: no same-uid access to this process
-    except (OSError, AttributeError):
-        pass
-    if config.get("seccomp"):
-        try:
-            _load_by_path("_grader_seccomp", "seccomp.py").install()
-        except OSError as e:
-            _setup_failed("loading the seccomp filter", e)
-    State.hidden = tuple(os.path.realpath(p) for p in config.get("hidden", []))
-    if config.get("forbidden"):
-        State.forbidden_why = str(config.get("forbidden_why") or State.forbidden_why)
-        _forbid(tuple(config["forbidden"]))
-    sys.meta_path.insert(0, _ImportBlocker())
-    sys.addaudithook(_audit)
+def _serve(worker: "Worker", fd_in: int, fd_out: int) -> None:
+    """Answer requests until the grader closes the channel, then exit."""
     ops = {"load": worker.op_load, "call": worker.op_call, "release": worker.op_release,
            "probe": worker.op_probe, "ping": worker.op_ping}
     while True:
@@ -532,6 +540,198 @@ def main():
                 pass
         _reply(worker, fd_out, reply)
     os._exit(0)
+
+
+def main():
+    if sys.argv[1] == "--zygote":
+        return _zygote(int(sys.argv[2]), json.loads(sys.argv[3]))
+    fd_in, fd_out = int(sys.argv[1]), int(sys.argv[2])
+    config = json.loads(sys.argv[3])
+    _drop_and_limit(config)
+    _preload(config)
+    worker = Worker(config)
+    worker.load_probes()
+    _harden(config)
+    _serve(worker, fd_in, fd_out)
+
+
+# --------------------------------------------------------------------------- the warm parent
+
+
+def _zygote(ctrl: int, config: dict) -> None:
+    """Be the warm parent of workers: import the exercise's libraries once, fork one worker per request.
+
+    Started like a worker (the same bubblewrap view, ``process.Zygote``), it imports the
+    preloaded libraries (torch: seconds), the probes and the seccomp module, and never runs
+    student code itself. Each ``spawn`` request on the control socket (SOCK_SEQPACKET) brings
+    the new worker's three pipe ends and its settings; the fork drops to the worker's uid,
+    sets the limits and the filter exactly as a fresh worker does, and serves. One worker at
+    a time: before the next, the last one is killed and reaped, and whatever it left in the
+    writable places of the view (/tmp, /dev/shm) is wiped, so the next submission finds the
+    view a fresh worker would. Its exit status goes back on the socket, as ``exited``.
+    """
+    import signal
+    import socket
+
+    _preload(config)
+    probes = dict(_load_by_path("_grader_probes", "probes.py").PROBES) if os.path.exists(
+        os.path.join(_here, "probes.py")) else {}
+    seccomp_module = _load_by_path("_grader_seccomp", "seccomp.py") if config.get("seccomp") else None
+    if seccomp_module is not None:
+        seccomp_module._library()  # libseccomp mapped now, not read from disk by a worker
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: workers cannot read this process
+    except (OSError, AttributeError):
+        pass
+    sock = socket.socket(fileno=ctrl)
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    child: list = []  # [pid, request id] of the worker alive now
+
+    def send(message: dict) -> None:
+        try:
+            sock.send(json.dumps(message).encode())
+        except OSError:
+            os._exit(0)  # the grader is gone
+
+    def finish(kill: bool) -> None:
+        """Kill (if asked) and reap the worker, wipe what it left, report its exit status."""
+        if not child:
+            return
+        pid, rid = child
+        if kill:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        _, status = os.waitpid(pid, 0)
+        del child[:]
+        _wipe(config)
+        send({"exited": rid, "code": os.waitstatus_to_exitcode(status)})
+
+    import select
+
+    while True:
+        ready, _, _ = select.select([sock, wake_r], [], [])
+        if wake_r in ready:
+            try:
+                os.read(wake_r, 4096)
+            except BlockingIOError:
+                pass
+            if not child:
+                continue
+            done, status = os.waitpid(child[0], os.WNOHANG)
+            if done == 0:
+                continue  # not the worker (a wipe's fork, reaped by _wipe itself)
+            rid = child[1]
+            del child[:]
+            _wipe(config)
+            send({"exited": rid, "code": os.waitstatus_to_exitcode(status)})
+            continue
+        try:
+            data, fds, _, _ = socket.recv_fds(sock, 1 << 16, 4)
+        except OSError:
+            data, fds = b"", []
+        if not data:
+            finish(kill=True)
+            os._exit(0)
+        request = json.loads(data)
+        finish(kill=True)  # one worker at a time, and a clean view for the next
+        if request.get("op") == "reset":
+            for fd in fds:
+                os.close(fd)
+            send({"reset": True})
+            continue
+        if request.get("op") != "spawn" or len(fds) != 3:
+            for fd in fds:
+                os.close(fd)
+            send({"error": "bad request"})
+            continue
+        pid = os.fork()
+        if pid == 0:
+            try:
+                signal.set_wakeup_fd(-1)
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                for fd in (sock.fileno(), wake_r, wake_w):
+                    os.close(fd)
+                _become_worker(request["config"], *fds, probes, seccomp_module)
+            finally:
+                os._exit(75)
+        for fd in fds:
+            os.close(fd)
+        child[:] = [pid, request.get("id")]
+        send({"spawned": request.get("id"), "pid": pid})
+
+
+
+def _become_worker(config: dict, fd_in: int, fd_out: int, out: int, probes: dict, seccomp_module) -> None:
+    """In the zygote's fork: become exactly what a fresh worker is, then serve."""
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    os.close(out)
+    os.setsid()  # its own session and process group, like a fresh worker (the grader kills the group)
+    os.chdir("/tmp")
+    _drop_and_limit(config)
+    worker = Worker(config)
+    worker.probes = dict(probes)
+    _harden(config, seccomp_module)
+    _serve(worker, fd_in, fd_out)
+
+
+def _wipe(config: dict) -> None:
+    """Remove everything the last worker left in the view's writable places (/tmp, /dev/shm).
+
+    Done as the worker's uid (when the grader runs as root, the only uid that may delete its
+    files in a sticky /tmp). If anything is left (a tree too deep to remove), this zygote
+    stops: the grader then starts fresh workers, which get a fresh /tmp.
+    """
+    pid = os.fork()
+    if pid == 0:
+        try:
+            if config.get("uid") is not None:
+                _drop_privileges(int(config["uid"]))
+            for top in WRITABLE:
+                try:
+                    names = os.listdir(top)
+                except OSError:
+                    continue
+                for name in names:
+                    _remove(os.path.join(top, name))
+        except BaseException:  # noqa: BLE001 - whatever is left is found below
+            pass
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    for top in WRITABLE:
+        try:
+            left = os.listdir(top)
+        except OSError:
+            continue
+        if left:
+            os._exit(3)
+
+
+WRITABLE = ("/tmp", "/dev/shm")
+
+
+def _remove(path: str) -> None:
+    import stat
+
+    try:
+        st = os.lstat(path)
+        if stat.S_ISDIR(st.st_mode):
+            os.chmod(path, 0o700)  # a folder the worker made unreadable is still its own
+            for name in os.listdir(path):
+                _remove(os.path.join(path, name))
+            os.rmdir(path)
+        else:
+            os.unlink(path)
+    except (OSError, RecursionError):
+        pass
 
 
 if __name__ == "__main__":

@@ -29,6 +29,16 @@ full = pytest.mark.skipif(not isolation(True).real,
                           reason=f"the full sandbox is not available here ({isolation(True).missing})")
 
 
+@pytest.fixture(params=["fresh worker", "warm parent's fork"])
+def grade_text(request, grade_text):
+    """Each attack on a fresh worker, and on a worker forked by a warm parent (batch grading's)."""
+    from grader.sandbox import process
+
+    process.keep_warm(request.param != "fresh worker")
+    yield grade_text
+    process.keep_warm(False)
+
+
 def attack(body: str, *, setup: str = "") -> str:
     """A conv_output_size that tries ``body`` (which sets ``worked = True`` on success)."""
     return setup + "\n\n_right = conv_output_size  # the solution's\n\n" \
@@ -47,7 +57,10 @@ def assert_contained(grade_text, solution_text, body: str, *, setup: str = "", *
 
 
 def _mine() -> set[int]:
-    return {pid for pid, parent in tagged_processes().items() if parent == os.getpid()}
+    """The live processes this test process's workers started (a warm parent, kept for the next, is not one)."""
+    from grader.sandbox.process import warm_parent_pids
+
+    return {pid for pid, parent in tagged_processes().items() if parent == os.getpid()} - warm_parent_pids()
 
 
 # --------------------------------------------------------------------------- one grading

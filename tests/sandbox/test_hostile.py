@@ -47,9 +47,9 @@ HOSTILE = {
 
 def _worker_pids() -> set[int]:
     """Return every live process started by this test process's workers (tagged in their environment)."""
-    from grader.sandbox.process import tagged_processes
+    from grader.sandbox.process import tagged_processes, warm_parent_pids
 
-    return {pid for pid, parent in tagged_processes().items() if parent == os.getpid()}
+    return {pid for pid, parent in tagged_processes().items() if parent == os.getpid()} - warm_parent_pids()
 
 
 @pytest.mark.parametrize("behaviour", list(HOSTILE))
