@@ -12,7 +12,8 @@ models on the fixed split; this module holds what they are built from:
   fed the grey faces as three equal channels at the backbone's normalisation;
 - ``fit``: Adam, cross-entropy, flips and small shifts, the epoch with the best validation
   balanced accuracy kept (the course's ModelCheckpoint on the measure that counts);
-- ``nll``, ``ece`` and ``ensemble``: how deep ensembles (the last week) are judged.
+- ``nll``, ``ece`` and ``ensemble`` (from ``reference.measures``, numpy only): how deep
+  ensembles (the last week) are judged.
 """
 
 from __future__ import annotations
@@ -27,24 +28,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .measures import N_CLASSES, confusion, ece, nll, scores  # noqa: F401 - the ladder's names
-
-
-# -----------------------------------------------------------------------------
-# measures
-
-def ensemble(member_probs: list[np.ndarray], labels: np.ndarray) -> dict:
-    """The members' and the ensemble's measures: the ensemble averages the members' predicted
-    probabilities (deep ensembles, Lakshminarayanan et al. 2017)."""
-    assert member_probs, "an ensemble needs at least one member"
-
-    def judge(p):
-        return {**scores(labels, p.argmax(axis=1)), "nll": nll(p, labels), "ece": ece(p, labels)}
-
-    members = [judge(p) for p in member_probs]
-    mean_member = {key: float(np.mean([m[key] for m in members])) for key in members[0]}
-    return {"k": len(member_probs), "members": members, "mean_member": mean_member,
-            "ensemble": judge(np.mean(member_probs, axis=0))}
+from .measures import N_CLASSES, confusion, ece, ensemble, nll, scores  # noqa: F401 - the ladder's names
 
 
 # -----------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 Balanced accuracy is the mean recall over the people present: with 530 images of one person
 and 60 of another, plain accuracy rewards guessing the first. ``nll`` and ``ece`` judge how
-well the predicted probabilities are calibrated (deep ensembles, the last week).
+well the predicted probabilities are calibrated, and ``ensemble`` judges a deep ensemble (the
+average of its members' probabilities) against its members — the reference's k CNNs in
+``grade reference faces`` and the teams' submitted models in ``grade batch``.
 """
 
 from __future__ import annotations
@@ -47,3 +49,26 @@ def ece(probs: np.ndarray, labels: np.ndarray, bins: int = 10) -> float:
         if inside.any():
             gap += inside.mean() * abs(correct[inside].mean() - confidence[inside].mean())
     return float(gap)
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Log-probabilities (float64) from a model's logits (N, k), row by row, without overflow."""
+    z = np.asarray(logits, dtype=np.float64)                                      # (N, k)
+    z = z - z.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+def ensemble(member_probs: list[np.ndarray], labels: np.ndarray) -> dict:
+    """Each member's and the ensemble's accuracy, balanced accuracy, macro-F1, NLL and ECE, and
+    their mean over the members: the ensemble averages the members' predicted probabilities
+    (deep ensembles, Lakshminarayanan et al. 2017). Its NLL is never above the mean member's
+    (-log of a mean ≤ the mean of -log); accuracy and calibration can go either way."""
+    assert member_probs, "an ensemble needs at least one member"
+
+    def judge(p):
+        return {**scores(labels, p.argmax(axis=1)), "nll": nll(p, labels), "ece": ece(p, labels)}
+
+    members = [judge(p) for p in member_probs]
+    mean_member = {key: float(np.mean([m[key] for m in members])) for key in members[0]}
+    return {"k": len(member_probs), "members": members, "mean_member": mean_member,
+            "ensemble": judge(np.mean(member_probs, axis=0))}

@@ -8,7 +8,8 @@ each image that plus a random brightness, shift and noise: a linear model learns
 second, chance is 1/8, and always answering Bush is right about 39 % of the time.
 
 Team submissions: ``LINEAR_TEAM`` (a softmax regression on the pixels) with trained, random
-or always-Bush weights, and predictions CSVs.
+or always-Bush weights, its probabilities computed independently of the grader, and
+predictions CSVs.
 """
 
 from __future__ import annotations
@@ -66,9 +67,9 @@ def write_fake_lfw8(folder: Path, *, scale: int = 5, seed: int = 0) -> Path:
     return path
 
 
-def linear_weights(data_dir: Path, how: str = "trained", seed: int = 0) -> bytes:
-    """safetensors bytes of LINEAR_TEAM's model: "trained" (Adam, 60 full-batch steps on the
-    training faces), "random" (as built, seeded) or "bush" (zero weights, Bush's bias 10)."""
+def linear_weights(data_dir: Path, how: str = "trained", seed: int = 0, *, steps: int = 60) -> bytes:
+    """safetensors bytes of LINEAR_TEAM's model: "trained" (Adam, ``steps`` full-batch steps on
+    the training faces), "random" (as built, seeded) or "bush" (zero weights, Bush's bias 10)."""
     import torch
     from safetensors.torch import save
     from torch import nn
@@ -81,7 +82,7 @@ def linear_weights(data_dir: Path, how: str = "trained", seed: int = 0) -> bytes
         train = load_split("lfw8", "train", data_dir)
         x, y = torch.as_tensor(train.images.astype(np.float32) / 255.0), torch.as_tensor(train.labels)
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
-        for _ in range(60):
+        for _ in range(steps):
             optimizer.zero_grad()
             nn.functional.cross_entropy(model(x), y).backward()
             optimizer.step()
@@ -93,6 +94,18 @@ def linear_weights(data_dir: Path, how: str = "trained", seed: int = 0) -> bytes
     else:
         assert how == "random", f"how must be trained, random or bush, got {how!r}"
     return save({k: v.contiguous() for k, v in model.state_dict().items()})
+
+
+def linear_probabilities(weights: bytes, images: np.ndarray) -> np.ndarray:
+    """LINEAR_TEAM's softmax (N, 8), float64, for uint8 faces (N, 1, 64, 64), computed here in
+    torch from the weights' bytes: what a team's model says, found without the grader."""
+    import torch
+    from safetensors.torch import load
+
+    state = load(weights)
+    x = torch.as_tensor(images.reshape(len(images), -1).astype(np.float32) / 255.0)          # (N, 4096)
+    logits = x @ state["1.weight"].T + state["1.bias"]                                       # (N, 8)
+    return torch.softmax(logits.double(), dim=1).numpy()
 
 
 def predictions_csv(predicted, data_dir: Path, *, by_name: bool = True, delimiter: str = ",") -> bytes:

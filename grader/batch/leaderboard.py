@@ -8,7 +8,10 @@ the split's two fixed halves into its details: ``{"public": {...}, "private": {.
   sees during the project (the private half must not leak through it);
 - ``leaderboard.md`` / ``.html``: the final ranking by the private half, with the public
   figures and the shake-up (how many places a team moved) beside it;
-- the table ``leaderboard`` in the gradebook (one row per team and board).
+- the table ``leaderboard`` in the gradebook (one row per team and board);
+- where the teams' models kept their probabilities, the ensemble of the teams' models
+  (``grader.batch.ensemble``) below the final board and in ``ensemble.json`` beside it — not
+  on the public board (it is measured on all the test images, the private half among them).
 
 Ranking: higher balanced accuracy first; equal values (to the 4 decimals the grader keeps)
 share a rank and the next rank skips ("1, 2, 2, 4", Kaggle's and sport's competition
@@ -22,6 +25,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .ensemble import FIGURES, TeamEnsemble, write_json
 from .gradebook import Gradebook, Row
 
 HALVES = ("public", "private")
@@ -69,7 +73,8 @@ def halves_of(row: Row) -> tuple[dict | None, dict | None, str]:
             return public, private, ""
     failed = [c for c in (row.result or {}).get("checks", []) if not c.get("passed", c["score"] >= c["max_score"])]
     reason = row.message or (failed[0].get("message", "") if failed else "") or f"status {row.status}"
-    return None, None, " ".join(reason.split())[:160]
+    reason = " ".join(reason.split())
+    return None, None, reason if len(reason) <= 160 else reason[:159].rsplit(" ", 1)[0] + " …"
 
 
 def entries(rows: list[Row]) -> list[Entry]:
@@ -144,14 +149,49 @@ def _title(b: Board) -> str:
             else f"{b.exercise} final leaderboard — ranked on the private half{faces}")
 
 
-def markdown(b: Board) -> str:
-    def cell(text: str) -> str:
-        return text.replace("|", "\\|").replace("\n", " ")
+ENSEMBLE_HEADER = ["", "balanced accuracy", "accuracy", "macro-F1", "NLL", "ECE"]
 
+
+def ensemble_title(e: TeamEnsemble) -> str:
+    return f"The teams' models together: a deep ensemble of {e.k} ({e.n_images} test images)"
+
+
+def ensemble_text(e: TeamEnsemble) -> tuple[str, str]:
+    """(what the ensemble is, who is not in it) as two paragraphs of plain text."""
+    what = (f"The mean of the predicted probabilities of the {e.k} teams' models, on all {e.n_images} test images "
+            "(both halves), against each member and the members' mean. NLL: mean negative log-likelihood of the "
+            "true class; ECE: expected calibration error (10 bins); lower is better for both.")
+    out = "; ".join(f"{x.name} ({x.reason})" for x in e.left_out)
+    return what, f"Not in the ensemble: {out}." if out else "Every team's model is in the ensemble."
+
+
+def ensemble_table(e: TeamEnsemble) -> list[list[str]]:
+    """Rows of text cells: the ensemble, the mean member, then every member (best first)."""
+    def cells(label: str, figures: dict) -> list[str]:
+        return [label, *(f"{figures[key]:.3f}" for key in FIGURES)]
+
+    return [cells(f"ensemble of {e.k} models", e.ensemble), cells("mean member", e.mean_member),
+            *(cells(m.name, m.figures) for m in e.members)]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|",
+            *("| " + " | ".join(_cell(c) for c in row) + " |" for row in rows)]
+
+
+def markdown(b: Board, team_ensemble: TeamEnsemble | None = None) -> str:
+    """The board as Markdown; the final one followed by the ensemble of the teams' models, if any."""
     header, rows = table(b)
-    lines = [f"# {_title(b)}", "", "| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+    lines = [f"# {_title(b)}", "", *_markdown_table(header, rows)]
     lines += ["", "Ranked by balanced accuracy (the mean recall over the classes); equal values share a rank."]
+    if team_ensemble is not None and b.half == "private":
+        what, out = ensemble_text(team_ensemble)
+        lines += ["", f"## {ensemble_title(team_ensemble)}", "", _cell(what), "",
+                  *_markdown_table(ENSEMBLE_HEADER, ensemble_table(team_ensemble)), "", _cell(out)]
     return "\n".join(lines) + "\n"
 
 
@@ -159,22 +199,36 @@ _HTML = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
 <style>body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse}
 td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}td:nth-child(2),th:nth-child(2),td:last-child{text-align:left}
-tr.unranked{color:#888}</style></head>
+tr.unranked{color:#888}table.ensemble td{text-align:right}
+table.ensemble td:first-child{text-align:left}</style></head>
 <body><h1>{{ title }}</h1>
 <table><thead><tr>{% for h in header %}<th>{{ h }}</th>{% endfor %}</tr></thead><tbody>
 {% for row, ranked in rows %}<tr{% if not ranked %} class="unranked"{% endif %}>{% for c in row %}<td>{{ c }}</td>{% endfor %}</tr>
 {% endfor %}</tbody></table>
 <p>Ranked by balanced accuracy (the mean recall over the classes); equal values share a rank.</p>
-</body></html>
+{% if ensemble %}<h2>{{ ensemble.title }}</h2>
+<p>{{ ensemble.what }}</p>
+<table class="ensemble"><thead><tr>{% for h in ensemble.header %}<th>{{ h }}</th>{% endfor %}</tr></thead><tbody>
+{% for row in ensemble.rows %}<tr>{% for c in row %}<td>{{ c }}</td>{% endfor %}</tr>
+{% endfor %}</tbody></table>
+<p>{{ ensemble.out }}</p>
+{% endif %}</body></html>
 """
 
 
-def html(b: Board) -> str:
+def html(b: Board, team_ensemble: TeamEnsemble | None = None) -> str:
+    """The board as an HTML page; the final one followed by the ensemble of the teams' models, if any."""
     import jinja2
 
     header, rows = table(b)
+    shown = None
+    if team_ensemble is not None and b.half == "private":
+        what, out = ensemble_text(team_ensemble)
+        shown = {"title": ensemble_title(team_ensemble), "what": what, "out": out, "header": ENSEMBLE_HEADER,
+                 "rows": ensemble_table(team_ensemble)}
     template = jinja2.Environment(autoescape=True).from_string(_HTML)
-    return template.render(title=_title(b), header=header, rows=[(r, e.ranked) for r, e in zip(rows, b.entries)])
+    return template.render(title=_title(b), header=header, rows=[(r, e.ranked) for r, e in zip(rows, b.entries)],
+                           ensemble=shown)
 
 
 # --------------------------------------------------------------------------- files and the gradebook
@@ -198,9 +252,11 @@ def record(book: Gradebook, boards: list[Board]) -> None:
                   "" if e.ranked else f"not scored: {e.reason}") for i, (e, r) in enumerate(zip(b.entries, b.ranks))])
 
 
-def write(rows: list[Row], exercise: str, folder: Path, gradebook: Path) -> list[Path]:
-    """Write both boards (Markdown and HTML) into ``folder`` and the gradebook; [] when no row
-    carries public and private figures (an exercise without a hidden split)."""
+def write(rows: list[Row], exercise: str, folder: Path, gradebook: Path,
+          team_ensemble: TeamEnsemble | None = None) -> list[Path]:
+    """Write both boards (Markdown and HTML) into ``folder`` and the gradebook, and the ensemble
+    of the teams' models under the final board and as ``ensemble.json``; [] when no row carries
+    public and private figures (an exercise without a hidden split)."""
     if not has_halves(rows):
         return []
     teams = entries(rows)
@@ -208,10 +264,14 @@ def write(rows: list[Row], exercise: str, folder: Path, gradebook: Path) -> list
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for b, stem in zip(boards, ("leaderboard-public", "leaderboard")):
-        for suffix, text in ((".md", markdown(b)), (".html", html(b))):
+        for suffix, text in ((".md", markdown(b, team_ensemble)), (".html", html(b, team_ensemble))):
             path = folder / f"{stem}{suffix}"
             path.write_text(text, encoding="utf-8")
             written.append(path)
+    if team_ensemble is not None:
+        written.append(write_json(team_ensemble, folder / "ensemble.json"))
+    else:
+        (folder / "ensemble.json").unlink(missing_ok=True)  # an earlier run's, no longer true
     with Gradebook(gradebook) as book:
         record(book, boards)
     return written

@@ -24,7 +24,7 @@ from rich.console import Console
 from .. import __version__, extras, registry
 from ..collect import SubmissionError
 from ..sandbox.process import require_isolation
-from . import export, leaderboard
+from . import ensemble, export, leaderboard
 from .discover import Discovery, Student, discover
 from .gradebook import Gradebook, Row
 from .progress import BatchProgress
@@ -145,7 +145,9 @@ def run_batch(exercise: str | registry.ExerciseInfo, submissions: str | Path, *,
         options = replace(options, moodle=options.moodle or "moodle" in found.platforms,
                           canvas=options.canvas or "canvas" in found.platforms)
         files = export.write_all(rows, summary, folder, workers=workers or _cores(), options=options)
-        files += leaderboard.write(rows, info.id, folder, book_path)  # only where checks report public/private halves
+        team_ensemble, note = ensemble.of_batch(rows, info.id, data_dir)  # where the teams' models kept probabilities
+        notes += [note] if note else []
+        files += leaderboard.write(rows, info.id, folder, book_path, team_ensemble)  # where checks report halves
         more, missing = export.write_platforms(rows, info, folder, options)
         return BatchReport(info.id, out, book_path, len(found.students), len(jobs), len(found.students) - len(todo),
                            round(time.monotonic() - started, 1), summary, files + more, notes + missing)

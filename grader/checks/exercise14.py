@@ -5,8 +5,9 @@ fixed split (``grader.data.faces``: the students have only train and validation)
 
 - a trained model (``grader.kit.TrainedModel``): ``build_model()``, ``preprocess(x_uint8)``
   and ``project.safetensors`` (or ``exercise14.safetensors`` / ``.pt``) beside ``project.py``.
-  The model stays in the worker; the test faces go there in a secret order and one class per
-  face comes back;
+  The model stays in the worker; the test faces go there in a secret order and the logits
+  come back (one row of 8 floats per face): the class is their argmax, and their softmax is
+  kept for the class ensemble (below);
 - predictions: ``project.csv`` beside ``project.py`` (which may hold nothing else), one row
   ``id,person`` per test face of ``grade data handout lfw8 --unlabelled-test`` (the person by
   name or by index 0-7). The CSV is plain data, read here, never run.
@@ -17,7 +18,11 @@ the time and earns nothing. Points scale linearly between the two thresholds bel
 by the reference ladder (``grade reference faces``, docs/results/faces-ladder.json). The
 details also hold the public and the private half of the test faces: the leaderboard of
 ``grade batch`` (``grader.batch.leaderboard``) shows the first during the project and ranks
-by the second.
+by the second, and, for a model, its log-probabilities on every test face in the order of the
+faces' ids (``grader.data.faces.id_order``: the split's own order is sorted by person, so it must
+not reach a team's report): ``grade batch`` averages the teams' models' probabilities into a
+deep ensemble (``grader.batch.ensemble``), with the labels from ``hidden_labels`` — in the grader.
+A predictions CSV holds labels, not probabilities, and takes no part in it.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ import numpy as np
 
 from grader.kit import Verdict, check, TrainedModel
 
-from reference.measures import scores
+from reference.measures import log_softmax, scores
 
 TITLE = "Project: which of 8 celebrities is on the image"
 ALIASES = ("project", "faces", "celebrities", "lfw8")
@@ -139,12 +144,34 @@ def csv_predictions(sub, test) -> np.ndarray:
     return read_csv_predictions(path.read_bytes(), face_ids(len(test)), test.classes, path.name)
 
 
-def predictions(sub, test) -> tuple[str, np.ndarray]:
-    """(kind, the person predicted for each test face in the split's order)."""
+def predictions(sub, test) -> tuple[str, np.ndarray, np.ndarray | None]:
+    """(kind, the person predicted for each test face, the model's logits (N, 8) or None for a
+    CSV), in the split's order: one pass through the model gives the classes and the probabilities."""
     kind = submission_kind(sub)
     if kind == "csv":
-        return kind, csv_predictions(sub, test)
-    return kind, MODEL.predictions(sub, MODEL.trained_model(sub), test.images)
+        return kind, csv_predictions(sub, test), None
+    logits = MODEL.all_logits(sub, MODEL.trained_model(sub), test.images)                # (N, 8)
+    return kind, logits.argmax(axis=1).astype(np.int64), logits
+
+
+def probability_details(logits: np.ndarray) -> dict:
+    """The model's log-probabilities for the class ensemble, rounded to 4 decimals (a probability
+    to 0.01 %, however small), in the order of the test faces' ids — or why there are none."""
+    from grader.data.faces import id_order
+
+    if not np.all(np.isfinite(logits)):
+        return {"no_probabilities": "its logits hold NaN or infinity"}
+    return {"log_probabilities": np.round(log_softmax(logits)[id_order(len(logits))], 4).tolist()}   # (N, 8)
+
+
+def hidden_labels(data_dir=None) -> tuple[np.ndarray, list[str]]:
+    """The test faces' people in the order of the details' log-probabilities (the ids'), and the
+    people's names: for ``grade batch``'s class ensemble, read here in the grader."""
+    from grader.data import load_split
+    from grader.data.faces import id_order
+
+    test = load_split(MODEL.dataset, MODEL.split, data_dir)
+    return test.labels[id_order(len(test))], list(test.classes)
 
 
 def details_of(labels: np.ndarray, predicted: np.ndarray, classes: list[str]) -> dict:
@@ -182,9 +209,11 @@ def the_submission_names_one_person_for_every_test_face(sub):
 def the_balanced_accuracy_on_the_hidden_test_faces(sub):
     """Balanced accuracy (mean recall over the 8 people) on LFW-8's test split, computed by the grader."""
     test = MODEL.test_set(sub)
-    kind, predicted = predictions(sub, test)
+    kind, predicted, logits = predictions(sub, test)
     details = details_of(test.labels, predicted, test.classes)
     details["kind"] = kind
+    if logits is not None:
+        details.update(probability_details(logits))
     sub.context.details.update(details)
     value, share = details["balanced_accuracy"], MODEL.share_of_points(details["balanced_accuracy"])
     if share < 1:

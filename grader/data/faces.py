@@ -27,7 +27,7 @@ import numpy as np
 from .loaders import DataError, Dataset, _decode_image, _image_files_in_folder, _image_files_in_zip
 
 __all__ = ["SIDE", "FRACTIONS", "SPLIT_SEED", "read_faces", "stratified_split", "faces_split", "face_ids",
-           "public_private", "write_handout"]
+           "id_order", "public_private", "write_handout"]
 
 SIDE = 64                         # the faces' side in pixels: (1, 64, 64) uint8 images
 LFW_SIZE, LFW_FACE = 250, 140     # LFW's aligned images and the centre square holding the face
@@ -107,10 +107,19 @@ def faces_split(data: Dataset, split: str, seed: int = SPLIT_SEED) -> Dataset:
     return data.subset(stratified_split(data.labels, FRACTIONS, seed)[SPLITS.index(split)])
 
 
+def id_order(n: int, seed: int = SPLIT_SEED) -> np.ndarray:
+    """The test split's indices in the order of their ids: ``id_order(n)[r]`` is the image
+    called ``face-{r + 1}``. Anything per test image kept where a student may see it (a model's
+    probabilities in the grading's details) is kept in this order, never the split's, which
+    is sorted by person."""
+    return np.random.default_rng([seed, 1]).permutation(n)                            # (n,)
+
+
 def face_ids(n: int, seed: int = SPLIT_SEED) -> list[str]:
     """The id of each test image (in the test split's order): ``face-001``… handed out in a
-    seeded shuffled order, so an id says nothing about the person (the split is sorted by person)."""
-    order = np.random.default_rng([seed, 1]).permutation(n)                           # (n,)
+    seeded shuffled order (``id_order``), so an id says nothing about the person (the split is
+    sorted by person)."""
+    order = id_order(n, seed)                                                         # (n,)
     width = max(3, len(str(n)))
     ids = [""] * n
     for rank, i in enumerate(order):

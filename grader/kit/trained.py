@@ -18,9 +18,10 @@ and writes its checks with it (``MODEL.build(sub)``, ``MODEL.trained_model(sub)`
   weights file's tensors, never asked of the student's objects, which could say anything.
 - The labels never leave the grader. The images of the graded split go to the worker in a
   secret order, drawn afresh for every grading, in chunks of random size (a model that counts
-  its calls learns nothing), and one int64 class per image comes back. Accuracy, balanced
-  accuracy, recall per class and the confusion matrix are computed here, and the points scale
-  linearly between the two calibrated thresholds.
+  its calls learns nothing), and one int64 class per image comes back (``all_logits``: one
+  row of float logits per image, for an exercise that also wants the probabilities). Accuracy,
+  balanced accuracy, recall per class and the confusion matrix are computed here, and the
+  points scale linearly between the two calibrated thresholds.
 
 This module imports no torch: torch lives in the worker, the grader stays light.
 """
@@ -229,21 +230,45 @@ class TrainedModel:
     def predictions(self, sub, model: Handle, x: np.ndarray) -> np.ndarray:
         """The model's class for every image of ``x``, computed in the worker about ``chunk``
         images at a time, in a secret order (``secret_order``) that is undone here."""
+        return self._in_secret_order(sub, model, x, "predict", self._expect_predictions)
+
+    def all_logits(self, sub, model: Handle, x: np.ndarray) -> np.ndarray:
+        """The model's logits (N, n_classes) for every image of ``x``, fetched like ``predictions``
+        (the same chunks in a secret order): for an exercise that wants the classes (their argmax)
+        and the predicted probabilities from one pass (the project's class ensemble)."""
+        return self._in_secret_order(sub, model, x, "logits", self._expect_logits)
+
+    def _in_secret_order(self, sub, model: Handle, x: np.ndarray, probe: str, read) -> np.ndarray:
+        """``read(reply, n)`` of the forward probe ``probe`` for each chunk of ``x`` in a secret
+        order, put back into ``x``'s order; what the student's code raised is the Verdict."""
         preprocess = sub.handle("preprocess")
         order, bounds = self.secret_order(len(x))
         out = []
         for start, stop in zip(bounds, bounds[1:]):
             chunk = x[order[start:stop]]
             try:
-                reply = sub.probe("predict", model, preprocess, chunk)
+                reply = sub.probe(probe, model, preprocess, chunk)
             except StudentError as e:
                 where = f" ({e.frames[-1][0]}, line {e.frames[-1][1]})" if e.frames else ""
                 raise Verdict(0, f"classifying the {self.split} images raised {e.error_type}: {e.message[:300]}"
                                  f"{where}") from None
-            out.append(self._expect_predictions(reply, len(chunk)))
-        predicted = np.empty(len(x), dtype=np.int64)
-        predicted[order] = np.concatenate(out) if out else np.empty(0, np.int64)
-        return predicted
+            out.append(read(reply, len(chunk)))
+        got = np.concatenate(out) if out else np.empty((0,), np.int64)
+        result = np.empty_like(got)
+        result[order] = got
+        return result
+
+    def _expect_logits(self, reply, n: int) -> np.ndarray:
+        """The logits probe's (n, n_classes) float array, or a Verdict saying what the model did instead."""
+        if isinstance(reply, dict) and ("input" in reply or "type" in reply):
+            self._expect_predictions(reply, n)  # raises the same one line as for the classes
+        got = reply.get("tensor") if isinstance(reply, dict) else None
+        if not (isinstance(got, np.ndarray) and got.dtype.kind == "f"):
+            raise Verdict(0, f"the model's logits could not be read (expected floats of shape ({n}, {self.n_classes}))")
+        if got.shape != (n, self.n_classes):
+            raise Verdict(0, f"on {n} images {self.batch_shape} the model should return float logits of shape "
+                             f"({n}, {self.n_classes}), got shape {str(tuple(got.shape))[:60]} ({got.dtype})")
+        return got
 
     def _expect_predictions(self, reply, n: int) -> np.ndarray:
         """The probe's predictions for n images: int64 (n,) in range, or a Verdict saying what the model did instead."""

@@ -18,7 +18,7 @@ import pytest
 
 from grader.checks import exercise14 as checks
 from grader.data import load_split
-from grader.data.faces import face_ids, public_private
+from grader.data.faces import face_ids, id_order, public_private
 from grader.kit import Verdict
 from grader.sandbox import process, protocol
 
@@ -86,6 +86,38 @@ def test_random_weights_and_always_bush_get_no_accuracy_points_and_the_report_pr
     if how == "bush":
         assert details["balanced_accuracy"] == 0.125 and details["accuracy"] > 0.3  # Bush's share of the faces
         assert details["per_class_accuracy"][checks_bush()] == 1.0
+
+
+def test_a_model_keeps_its_own_log_probabilities_in_the_order_of_the_ids_not_of_the_people(
+        grade14, team_weights, fake_lfw8, fakefaces):
+    """The class ensemble's input: the softmax of the team's model, found here with torch, in the
+    order of the test faces' ids (the split's order is sorted by person and must not reach a report)."""
+    test = load_split("lfw8", "test", fake_lfw8)
+    details = by_name(grade14({"exercise14.safetensors": team_weights["trained"]}))[MEASURE].details
+    kept = np.array(details["log_probabilities"])                                           # (N, 8)
+    own = np.log(fakefaces.linear_probabilities(team_weights["trained"], test.images))        # (N, 8) split order
+    order = id_order(len(test))
+    assert kept.shape == (len(test), 8) and np.allclose(kept, own[order], atol=2e-4)
+    assert not np.allclose(kept, own, atol=0.1)
+    assert [f"face-{r + 1:03d}" for r in range(len(test))] == [face_ids(len(test))[i] for i in order]
+    predicted = np.empty(len(test), np.int64)
+    predicted[order] = kept.argmax(axis=1)   # the classes graded are the probabilities' argmax
+    assert np.mean(predicted == test.labels) == pytest.approx(details["accuracy"], abs=1e-4)
+
+
+def test_a_csv_keeps_no_probabilities_and_a_model_with_nan_logits_is_graded_and_says_it_has_none(
+        grade14, fakefaces, fake_lfw8):
+    from safetensors.torch import load, save
+
+    test = load_split("lfw8", "test", fake_lfw8)
+    csv = grade14({"exercise14.csv": fakefaces.predictions_csv(test.labels, fake_lfw8)}, text="# team\n")
+    assert not {"log_probabilities", "no_probabilities"} & set(by_name(csv)[MEASURE].details)
+    state = load(fakefaces.linear_weights(fake_lfw8, "random"))
+    state["1.bias"][2] = float("nan")
+    nan = grade14({"exercise14.safetensors": save(state)})
+    details = by_name(nan)[MEASURE].details
+    assert nan.score == 2 and details["no_probabilities"] == "its logits hold NaN or infinity"
+    assert "log_probabilities" not in details and details["n_images"] == len(test)
 
 
 def test_points_scale_linearly_between_the_fcnn_and_the_fine_tuned_network():
@@ -169,8 +201,11 @@ def test_the_test_labels_never_reach_the_worker(grade14, team_weights, fake_lfw8
     assert result.score == 20
     arrays = [a for _, sent_arrays, _ in sent for a in sent_arrays]
     assert all(a.dtype == np.uint8 for a in arrays), {str(a.dtype) for a in arrays}
-    chunks = [a for m, sent_arrays, _ in sent if m.get("name") == "predict" for a in sent_arrays]
+    probes = {image.tobytes() for n in (1, 5) for image in checks.MODEL.images(n)}  # the first check's random images
+    chunks = [a for m, sent_arrays, _ in sent if m.get("name") == "logits" for a in sent_arrays
+              if not {image.tobytes() for image in a} <= probes]
     sent_images = np.concatenate(chunks)
+    assert not any(m.get("name") == "predict" for m, _, _ in sent)   # one pass: classes and probabilities from it
     key = lambda images: sorted(image.tobytes() for image in images)  # noqa: E731
     assert key(sent_images) == key(test.images) and not np.array_equal(sent_images, test.images)
     for labels in (test.labels, test.labels.astype(np.uint8), test.labels.astype(np.int32)):
