@@ -37,7 +37,7 @@ def test_an_endless_loop_is_stopped_at_the_call_limit_and_the_other_checks_keep_
     assert checks["conv2d_handles_stride_and_padding"]["outcome"] == "passed"
     assert out.result["score"] == 16
     # exercise03's inputs are tiny: a call is stopped after 2 s, not the default 10 s
-    assert 2.0 <= checks["max_pool2d_matches_the_reference"]["duration"] < 3.0
+    assert 2.0 <= checks["max_pool2d_matches_the_reference"]["duration"] < 8.0  # wall clock: under load a 2 s CPU limit takes longer; the default would be 10 s
     assert out.duration < 8.0
 
 
