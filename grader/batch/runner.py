@@ -117,13 +117,12 @@ class Pool:
     def _zygote(self):
         """A warm parent for this exercise's workers (``sandbox.process.Zygote``), or None
         where workers start fresh (no full sandbox)."""
+        from ..engine.run import apply_limits
         from ..sandbox.process import WorkerProcess
 
         info = self.settings.exercise
         limits = self.settings.limits()
-        for key, value in dict(info.limits).items():  # as the engine sets them (engine.run._apply_limits)
-            if hasattr(limits, key):
-                setattr(limits, key, value)
+        apply_limits(limits, dict(info.limits))  # as the engine sets them for each submission's worker
         worker = WorkerProcess(limits=limits, preload=info.preload, hidden=self.settings.hidden_paths,
                                sandbox=self.settings.sandbox)
         try:

@@ -62,7 +62,7 @@ def grade(exercise: str | registry.ExerciseInfo, submission: str | Path | Source
         fatal = f"your file has a syntax error, so nothing could be run — {syntax[0]}"
     else:
         notes += [f"{e} — this cell was skipped" for e in syntax]
-        _apply_limits(limits, dict(info.limits))  # before the worker starts: its memory limit is set at birth
+        apply_limits(limits, dict(info.limits))  # before the worker starts: its memory limit is set at birth
         sub = Submission([c.to_wire() for c in source.cells], limits=limits, preload=info.preload,
                          hidden=hidden_paths, sandbox=sandbox, stubs=stubs, forbidden=info.forbidden,
                          forbidden_why=_forbidden_why(info),
@@ -70,7 +70,7 @@ def grade(exercise: str | registry.ExerciseInfo, submission: str | Path | Source
         sub.start()
     ex = registry.load(info)
     _settle_runtime()
-    _apply_limits(limits, ex.limits)
+    apply_limits(limits, ex.limits)
     if sub is not None:
         sub.begin_exercise(ex.rules, started + limits.exercise_timeout)
     results: list[CheckResult] = []
@@ -189,7 +189,8 @@ def _forbidden_why(info: registry.ExerciseInfo) -> str:
     return f"{info.id} is written by hand — {listed} cannot be used in it"
 
 
-def _apply_limits(limits: Limits, overrides: dict) -> None:
+def apply_limits(limits: Limits, overrides: dict) -> None:
+    """Set an exercise's LIMITS on ``limits``, where the caller left the default."""
     defaults = Limits()
     for key, value in overrides.items():
         if getattr(limits, key) == getattr(defaults, key):  # the caller's own settings win

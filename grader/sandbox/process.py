@@ -391,7 +391,7 @@ class WorkerProcess:
 
     def _start_zygote(self, config: dict, hidden: list[str], env: dict) -> "Zygote":
         return Zygote.start(self._bwrap_command(config, hidden), {k: config[k] for k in (
-            "preload", "path", "seccomp", "uid", "hidden")}, env)
+            "preload", "path", "seccomp", "uid")}, env)
 
     def _drain_output(self, fd: int) -> None:
         """Read the submission's prints so it never blocks; keep only the first part."""
@@ -517,18 +517,7 @@ class WorkerProcess:
     def _tree(self) -> list[int]:
         """The pids of the worker and everything under it (bubblewrap's own processes included).
         Walked afresh each time: only a call that has waited 50 ms asks, every 50 ms."""
-        if self.proc is None:
-            return []
-        pids, todo = [], [self.proc.pid]
-        while todo:
-            pid = todo.pop()
-            pids.append(pid)
-            try:
-                with open(f"/proc/{pid}/task/{pid}/children") as f:
-                    todo += [int(c) for c in f.read().split()]
-            except (OSError, ValueError):
-                pass
-        return pids
+        return list(process_tree(self.proc.pid)) if self.proc is not None else []
 
     def cpu_time(self) -> float:
         """CPU seconds (user + system, all threads) the worker's processes have used so far."""
@@ -567,6 +556,30 @@ class WorkerProcess:
         if cls is WorkerProtocolError:
             raise WorkerProtocolError(f"the submission interfered with the grader's channel ({detail})")
         raise WorkerDied(describe_exit(code, via_bwrap=bool(self.bwrap) and not isinstance(proc, _Forked)))
+
+
+def process_tree(root: int, *, descend=lambda pid: True):
+    """Yield ``root`` and the processes under it (Linux's /proc), entering only those for which
+    ``descend(pid)`` holds."""
+    todo = [root]
+    while todo:
+        pid = todo.pop()
+        yield pid
+        if not descend(pid):
+            continue
+        try:
+            with open(f"/proc/{pid}/task/{pid}/children") as f:
+                todo += [int(c) for c in f.read().split()]
+        except (OSError, ValueError):
+            pass
+
+
+def _is_bwrap(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return os.path.basename(f.read().split(b"\0")[0]) == b"bwrap"
+    except OSError:
+        return False
 
 
 # --------------------------------------------------------------------------- warm parents
@@ -683,37 +696,20 @@ class Zygote:
 
     def _host_pid(self, nspid: int) -> int | None:
         """This machine's pid of the warm parent's worker ``nspid`` (a pid of bubblewrap's namespace)."""
-        todo = [self.proc.pid]
-        while todo:
-            pid = todo.pop()
+        for pid in process_tree(self.proc.pid):
             try:
                 with open(f"/proc/{pid}/status") as f:
-                    line = next((x for x in f if x.startswith("NSpid:")), "")
-                with open(f"/proc/{pid}/task/{pid}/children") as f:
-                    todo += [int(c) for c in f.read().split()]
-            except (OSError, ValueError):
+                    ids = next((x for x in f if x.startswith("NSpid:")), "").split()[1:]
+            except OSError:
                 continue
-            ids = line.split()[1:]
             if len(ids) > 1 and ids[-1] == str(nspid):
                 return pid
         return None
 
     def own_pids(self) -> set[int]:
-        """The pids of bubblewrap and the warm parent itself (not of the workers it forked)."""
-        own, todo = set(), [self.proc.pid]
-        while todo:  # bubblewrap's processes, then the first that is not one: the warm parent
-            pid = todo.pop()
-            own.add(pid)
-            try:
-                with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    bwrap = os.path.basename(f.read().split(b"\0")[0]) == b"bwrap"
-                with open(f"/proc/{pid}/task/{pid}/children") as f:
-                    children = [int(c) for c in f.read().split()]
-            except (OSError, ValueError):
-                continue
-            if bwrap:
-                todo += children
-        return own
+        """The pids of bubblewrap and the warm parent itself (not of the workers it forked):
+        bubblewrap's processes, and below them the first that is not one, the warm parent."""
+        return set(process_tree(self.proc.pid, descend=_is_bwrap))
 
     def close(self) -> None:
         self.dead = True
