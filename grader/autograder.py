@@ -17,6 +17,8 @@ its root; Gradescope unpacks it into ``/autograder/source``):
   failed, a failed test named "autograder" says why; and should Python itself not start, the
   shell script writes one.
 - ``settings.json``: the exercise and what ``run_autograder`` does without the full sandbox.
+- ``private/secret``: the course's secret (``grader.secret``), so that the bundle grades on the
+  same official examples as ``grade batch``; the worker never sees the folder.
 
 Official grading needs the full sandbox. Where bubblewrap cannot create namespaces (a
 container without the privileges for it), a reduced sandbox would leave the submission able to
@@ -48,6 +50,7 @@ from . import __version__, registry
 PACKAGE = "dlcourse-grader"
 TORCH_INDEX_URL = "https://download.pytorch.org/whl/cpu"  # CPU wheels: Gradescope has no GPU
 SKIPPED_FOLDERS = {"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git"}
+PRIVATE = "private"  # source/private: the course's secret (official examples), a folder the worker never sees
 AUTOGRADER_TEST = "autograder"  # the test that says why nothing (or not everything) could be graded
 
 
@@ -147,6 +150,9 @@ def build(exercise: str, output: Path, *, root: Path, allow_unsafe_sandbox: bool
     extras = needed_extras(info)
     torch = metadata.version("torch").split("+")[0] if "torch" in extras else None
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    from .secret import fingerprint, official_secret
+
+    secret = official_secret()[0]  # the official examples: the bundle is the instructor's, like the secret
     settings = {"exercise": info.id, "allow_unsafe_sandbox": allow_unsafe_sandbox, "python": python,
                 "torch": torch, "grader_version": __version__}
     with tempfile.TemporaryDirectory(prefix="grade-bundle-") as tmp:
@@ -158,8 +164,10 @@ def build(exercise: str, output: Path, *, root: Path, allow_unsafe_sandbox: bool
             _add(z, "run_autograder", RUN_AUTOGRADER, executable=True)
             _add(z, "requirements.txt", "".join(f"{p}\n" for p in pins))
             _add(z, "settings.json", json.dumps(settings, indent=2) + "\n")
+            _add(z, f"{PRIVATE}/secret", secret + "\n")  # hidden from the worker (run: hidden_paths)
             z.write(wheel, f"wheels/{wheel.name}")
-    return {**settings, "wheel": wheel.name, "requirements": pins, "bytes": output.stat().st_size}
+    return {**settings, "secret": fingerprint(secret), "wheel": wheel.name, "requirements": pins,
+            "bytes": output.stat().st_size}
 
 
 def _add(z: zipfile.ZipFile, name: str, text: str, *, executable: bool = False) -> None:
@@ -260,6 +268,14 @@ def failed(info: registry.ExerciseInfo | None, why: str, *, started: float, extr
                            "grader_version": __version__, **(extra or {})}}
 
 
+def _read_secret(private: Path) -> str:
+    """The bundle's secret (the public examples for a bundle built without one)."""
+    try:
+        return (private / "secret").read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
 def unrunnable(result) -> str | None:
     """Why none of the submission could be run (a syntax error, a crash while loading), read
     from a result whose every check stopped on the same message; else None."""
@@ -295,7 +311,9 @@ def run(root: Path, settings: dict) -> dict:
         from .engine import grade
 
         try:  # the venv in source/ is the worker's interpreter: only results/ is hidden besides the sandbox's own
-            result = grade(info, path, instructor=True, sandbox=True, hidden_paths=(str(root / "results"),))
+            private = root / "source" / PRIVATE
+            result = grade(info, path, instructor=True, sandbox=True, hidden_paths=(str(root / "results"), str(private)),
+                           secret=_read_secret(private))
         except SubmissionError as e:  # unreadable: not UTF-8, a broken notebook, too large
             return failed(info, str(e), started=started)
     except Exception as e:  # the grader's own failure: still a results.json

@@ -201,7 +201,8 @@ def needs_torch(info: ExerciseInfo) -> bool:
     """
     if "torch" in info.preload:
         return True
-    sources = [CHECKS_DIR / f"{info.id}.py", CHECKS_DIR.parent.parent / "reference" / f"{info.id}.py"]
+    sources = [CHECKS_DIR / f"{info.id}.py", CHECKS_DIR.parent / "reference" / f"{info.id}.py",  # installed
+               CHECKS_DIR.parent.parent / "reference" / f"{info.id}.py"]  # a checkout
     return any(_imports_torch(path.read_text(encoding="utf-8")) for path in sources if path.is_file())
 
 

@@ -174,6 +174,7 @@ def run_grade(exercise: str, submission: Path | None, *, fmt: str = "rich", inst
     """
     from .collect import find_submission
     from .results import min_points
+    from .secret import SecretError, official_secret
 
     try:
         info = registry.find_exercise(exercise)
@@ -186,7 +187,9 @@ def run_grade(exercise: str, submission: Path | None, *, fmt: str = "rich", inst
         if plots is not None and importlib.util.find_spec("matplotlib") is None:
             raise ValueError("--plots needs matplotlib: pip install 'dlcourse-grader[plots]'")
         _check_isolation(sandbox, official, allow_unsafe_sandbox)
-    except (registry.UnknownExercise, extras.MissingDependency, SubmissionError, ValueError, IsolationError) as e:
+        secret = official_secret()[0] if official or instructor else ""  # official examples: the course's own
+    except (registry.UnknownExercise, extras.MissingDependency, SubmissionError, ValueError, IsolationError,
+            SecretError) as e:
         _fail(str(e))
     from .engine import grade
     from .sandbox.process import Limits
@@ -195,7 +198,8 @@ def run_grade(exercise: str, submission: Path | None, *, fmt: str = "rich", inst
     if timeout is not None:
         limits.check_timeout = limits.call_timeout = timeout
     try:
-        result = grade(info, path, instructor=instructor, sandbox=sandbox, limits=limits, data_dir=data_dir)
+        result = grade(info, path, instructor=instructor, sandbox=sandbox, limits=limits, data_dir=data_dir,
+                       secret=secret)
     except SubmissionError as e:
         _fail(str(e))
     except Exception as e:  # the grader's own failure: one line unless -v
@@ -305,6 +309,23 @@ def ci_template(exercises, min_score, python_version, package, output, force):
     click.echo(f"wrote {output} — commit it to the submissions repository")
 
 
+@main.command("secret")
+@click.option("--new", "make_new", is_flag=True, help="Write a new random secret (official examples change: grade again).")
+@click.option("--show", is_flag=True, help="Print the secret itself (to copy it to another grading machine).")
+def secret_cmd(make_new: bool, show: bool):
+    """Where official grading's secret is (the seed of its examples), and its fingerprint."""
+    from .secret import ENV, SecretError, fingerprint, new_secret, official_secret, secret_path
+
+    try:
+        if make_new:
+            new_secret()
+        value, where = official_secret()
+    except (SecretError, OSError) as e:
+        _fail(str(e))
+    click.echo(value if show else f"official examples from {where} (fingerprint {fingerprint(value)}); the same secret "
+               f"on every grading machine gives the same grades — copy {secret_path()} or set ${ENV}")
+
+
 def _data_group():
     from .data.cli import data
 
@@ -315,7 +336,7 @@ main.add_command(_data_group())
 
 
 def _reference_group():
-    from reference.cli import reference
+    from grader.reference.cli import reference
 
     return reference
 

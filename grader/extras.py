@@ -65,7 +65,7 @@ def require(info: ExerciseInfo) -> None:
 
 def _imports(path: Path, *, follow: bool) -> set[str]:
     """The top-level modules ``path`` imports anywhere in it; with ``follow``, also those of the
-    ``reference`` modules it imports (``from reference import exercise04 as ref``)."""
+    ``reference`` modules it imports (``from grader.reference import exercise04 as ref``)."""
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"))
     except (OSError, SyntaxError):
@@ -74,16 +74,24 @@ def _imports(path: Path, *, follow: bool) -> set[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names |= {a.name.split(".")[0] for a in node.names}
-            references |= {a.name.split(".")[1] for a in node.names if a.name.startswith("reference.")}
+            references |= {a.name.split(".")[2] for a in node.names if a.name.startswith("grader.reference.")}
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names.add(node.module.split(".")[0])
-            if node.module == "reference":
+            if node.module == "grader.reference":
                 references |= {a.name for a in node.names}
-            elif node.module.startswith("reference."):
-                references.add(node.module.split(".")[1])
+            elif node.module.startswith("grader.reference."):
+                references.add(node.module.split(".")[2])
     if follow and references:
-        spec = importlib.util.find_spec("reference")
+        spec = _find_spec("grader.reference")
         for folder in (spec.submodule_search_locations or []) if spec else []:
             for name in references:
                 names |= _imports(Path(folder) / f"{name}.py", follow=False)
     return names
+
+
+def _find_spec(name: str):
+    """The module's spec, or None where it is not installed (the student edition has no references)."""
+    try:
+        return importlib.util.find_spec(name)
+    except ImportError:
+        return None

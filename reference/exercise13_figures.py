@@ -1,4 +1,4 @@
-"""Figures of exercise13, drawn by the reference: ``python -m reference.exercise13_figures --out DIR``.
+"""Figures of exercise13, drawn by the reference: ``python -m grader.reference.exercise13_figures --out DIR``.
 
 - ``edge-lover.png``: the art-style CNN trained on synthetic stripes, its learned first-layer
   kernels beside the hand-designed edge kernels they resemble most (|r|), and its accuracy;
@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> None:
     import argparse
     import json
 
-    parser = argparse.ArgumentParser(prog="python -m reference.exercise13_figures", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m grader.reference.exercise13_figures", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("docs/results"), help="folder for the PNGs and the JSON")
     parser.add_argument("--backbone", default="mobilenet_v2", help="mobilenet_v2 or efficientnet_lite0")
     parser.add_argument("--no-photo", action="store_true", help="only the art-style lover (no pretrained network)")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
+# official grading's secret (grader.secret): the tests' own, never the machine user's file
+os.environ.setdefault("GRADER_SECRET", "the project's tests")
 
 
 def pytest_collection_modifyitems(config, items):

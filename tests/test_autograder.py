@@ -56,6 +56,9 @@ def assert_valid_results(data: dict) -> None:
         assert data["score"] == pytest.approx(sum(t["score"] for t in data["tests"]))
 
 
+BUNDLE_SECRET = "gradescope-term-secret"
+
+
 @pytest.fixture(scope="module")
 def official_bundle(tmp_path_factory) -> dict:
     """The settings to build with here: the full sandbox where it works, else the explicit override."""
@@ -69,7 +72,7 @@ def bundle(tmp_path_factory, official_bundle) -> Path:
     """exercise03's autograder zip, built by the command an instructor types."""
     out = tmp_path_factory.mktemp("bundle") / "exercise03-gradescope.zip"
     result = CliRunner().invoke(main, ["release", "--root", str(ROOT), "--gradescope", "exercise03", "-o", str(out),
-                                       *official_bundle])
+                                       *official_bundle], env={"GRADER_SECRET": BUNDLE_SECRET})
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f"wrote {out} (")
     return out
@@ -114,7 +117,8 @@ def test_the_bundle_holds_setup_run_autograder_pinned_requirements_and_the_packa
         settings = json.loads(z.read("settings.json"))
         setup = z.read("setup.sh").decode()
     wheel = {n for n in names if n.startswith("wheels/")}
-    assert names == {"setup.sh", "run_autograder", "requirements.txt", "settings.json"} | wheel and len(wheel) == 1
+    assert names == {"setup.sh", "run_autograder", "requirements.txt", "settings.json", "private/secret"} | wheel
+    assert len(wheel) == 1
     assert modes["setup.sh"] & 0o111 and modes["run_autograder"] & 0o111
     versions = dict(p.split("==") for p in pins)
     assert {"numpy", "hypothesis", "click", "rich", "ipython", "nbformat", "jinja2"} <= set(versions)
@@ -122,6 +126,25 @@ def test_the_bundle_holds_setup_run_autograder_pinned_requirements_and_the_packa
     assert "torch" not in versions and "TORCH_VERSION=\n" in setup  # exercise03 needs no torch
     assert "apt-get install" in setup and "bubblewrap" in setup
     assert settings["exercise"] == "exercise03" and settings["python"] == f"{sys.version_info[0]}.{sys.version_info[1]}"
+    assert BUNDLE_SECRET not in json.dumps(settings)
+
+
+def test_the_bundle_grades_on_the_courses_secret_examples_which_the_submission_cannot_read(bundle, tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_test_secret", Path(__file__).parent / "test_secret.py")
+    table = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(table)
+    secret_file = tmp_path / "source" / "private" / "secret"
+    snoop = (f"try:\n    SEEN = open({str(secret_file)!r}).read()\nexcept OSError as e:\n    SEEN = repr(e)\n"
+             "\ndef relu(x):\n    raise RuntimeError('secret: ' + SEEN)\n")
+    data = run_autograder(unpack(bundle, tmp_path, {"exercise03.py": table.lookup_table_submission() + snoop}))
+    assert secret_file.read_text().strip() == BUNDLE_SECRET
+    assert BUNDLE_SECRET not in json.dumps(data)
+    relu = next(t for t in data["tests"] if t["name"].startswith("relu"))
+    assert "secret: " in relu["output"]  # the submission ran, and did not find the secret
+    # the lookup table of the public examples keeps only the slides' worked examples (2 + 1 + 1)
+    assert data["score"] == 4, [(t["name"], t["score"]) for t in data["tests"]]
 
 
 def test_an_exercise_needing_torch_pins_the_cpu_build_and_installs_it_alone(tmp_path):

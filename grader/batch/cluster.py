@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -51,11 +51,13 @@ class RemoteSettings:
     data_dir: str | None = None  # a path on the workers' machines (the datasets are there, or nothing is)
     grace: float | None = None
     warm: bool = True
+    secret: str = field(default="", repr=False)  # official examples; to the warm parent by environment, not argv
 
     @classmethod
     def of(cls, settings: Settings) -> "RemoteSettings":
         return cls(settings.exercise.id, settings.timeout, settings.sandbox,
-                   str(settings.data_dir) if settings.data_dir is not None else None, settings.grace, settings.warm)
+                   str(settings.data_dir) if settings.data_dir is not None else None, settings.grace, settings.warm,
+                   settings.secret)
 
 
 # --------------------------------------------------------------------------- the client side
@@ -154,6 +156,8 @@ class WarmParent:
     def __init__(self, remote: dict, key: str):
         self.key = key
         env = {k: v for k, v in os.environ.items() if not k.startswith("DASK_")}
+        remote = dict(remote)
+        env["GRADER_SECRET"] = remote.pop("secret", "")  # not on the command line, where ps shows it
         self.process = subprocess.Popen([sys.executable, "-m", "grader.batch.cluster", json.dumps(remote)],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True)
         ready = self.process.stdout.readline()
@@ -186,7 +190,8 @@ def serve(remote: dict) -> None:
     staging = Path(tempfile.mkdtemp(prefix="grade-dask-"))
     settings = Settings(info, workers=1, timeout=remote.get("timeout"), sandbox=remote.get("sandbox", True),
                         hidden_paths=(str(staging),), data_dir=Path(remote["data_dir"]) if remote.get("data_dir") else None,
-                        grace=remote.get("grace"), staging=staging, warm=remote.get("warm", True))
+                        grace=remote.get("grace"), staging=staging, warm=remote.get("warm", True),
+                        secret=os.environ.pop("GRADER_SECRET", ""))
     pool = Pool(settings)
     channel.write("ready\n")
     channel.flush()

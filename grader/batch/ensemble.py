@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reference.measures import ensemble as judge_ensemble
+from grader.reference.measures import ensemble as judge_ensemble
 
 from .gradebook import Row
 

@@ -54,12 +54,13 @@ def default_out(submissions: Path, exercise: str) -> Path:
     return submissions.resolve().parent / f"{stem}-{exercise}-graded"
 
 
-def grader_version(info: registry.ExerciseInfo) -> str:
+def grader_version(info: registry.ExerciseInfo, secret: str = "") -> str:
     """The package version plus a digest of what decides a verdict: the exercise's checks and
-    reference, the shared strategies and helpers, and the engine (seeds, replay, shrinking).
-    Editing any of them (or adding a hidden check) means grading again, without a release."""
-    digest = hashlib.sha256()
-    for module in (f"grader.checks.{info.id}", f"reference.{info.id}", "grader.engine.run", "grader.engine.replay",
+    reference, the shared strategies and helpers, the engine (seeds, replay, shrinking) and the
+    course's secret (its examples). Editing any of them (or adding a hidden check, or changing
+    the secret) means grading again, without a release."""
+    digest = hashlib.sha256(secret.encode())
+    for module in (f"grader.checks.{info.id}", f"grader.reference.{info.id}", "grader.engine.run", "grader.engine.replay",
                    "grader.engine.diagnose", "grader.kit.check",
                    "grader.kit.expect", "grader.kit.strategies", "grader.kit.stats", "grader.kit.models",
                    "grader.kit.trained", "grader.sandbox.probes", "grader.sandbox.worker", "grader.sandbox.protocol"):
@@ -75,7 +76,7 @@ def run_batch(exercise: str | registry.ExerciseInfo, submissions: str | Path, *,
               data_dir: str | Path | None = None, console: Console | None = None, progress: bool = True,
               verbose: bool = False, allow_unsafe_sandbox: bool = False,
               options: export.Options = export.Options(), similarity: bool = True,
-              scheduler: str | None = None, warm: bool = True) -> BatchReport:
+              scheduler: str | None = None, warm: bool = True, secret: str | None = None) -> BatchReport:
     """Grade every submission in ``submissions`` (a folder or .zip) and write the exports.
 
     Raises ``registry.UnknownExercise`` or ``SubmissionError`` for usage errors (no such
@@ -88,13 +89,18 @@ def run_batch(exercise: str | registry.ExerciseInfo, submissions: str | Path, *,
     running Dask scheduler, or ``local:N``) grades on Dask workers instead of this machine's
     forks (``cluster.DaskPool``); raises ``cluster.SchedulerError`` when it cannot be used.
     ``warm`` forks the sandboxed workers from warm parents that imported the exercise's
-    libraries once (``sandbox.process.Zygote``); off, each starts afresh.
+    libraries once (``sandbox.process.Zygote``); off, each starts afresh. ``secret`` seeds the
+    official examples (None: the course's, ``grader.secret.official_secret``).
     """
     started = time.monotonic()
     info = exercise if isinstance(exercise, registry.ExerciseInfo) else registry.find_exercise(exercise)
     extras.require(info)
     _check_platform_files(options, info)
     require_isolation(sandbox, allow_unsafe=allow_unsafe_sandbox)
+    if secret is None:
+        from ..secret import official_secret
+
+        secret = official_secret()[0]
     submissions = Path(submissions)
     out = Path(out) if out is not None else default_out(submissions, info.id)
     console = console or Console(stderr=True, highlight=False)
@@ -104,7 +110,7 @@ def run_batch(exercise: str | registry.ExerciseInfo, submissions: str | Path, *,
         out.mkdir(parents=True, exist_ok=True)
         book_path = Path(gradebook) if gradebook is not None else out / "gradebook.sqlite"
         with Gradebook(book_path) as book:
-            version = grader_version(info)
+            version = grader_version(info, secret)
             todo = _to_grade(found, book, info.id, version, set(regrade), regrade_all)
             by_id = {s.id: s for s in found.students}
             for student in todo:
@@ -115,7 +121,7 @@ def run_batch(exercise: str | registry.ExerciseInfo, submissions: str | Path, *,
                 settings = Settings(info, workers=workers or _cores(), timeout=timeout, sandbox=sandbox,
                                     hidden_paths=_hidden(submissions, out, workdir, book_path),
                                     data_dir=Path(data_dir) if data_dir else None, verbose=verbose,
-                                    staging=workdir, warm=warm)
+                                    staging=workdir, warm=warm, secret=secret)
                 if scheduler:
                     from .cluster import DaskPool
 

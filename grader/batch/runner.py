@@ -73,6 +73,7 @@ class Settings:
     grace: float | None = None  # seconds past the time limit before a child is killed; None: max(10 s, 10 %)
     staging: Path | None = None  # where a child copies its submission to grade it (None: the temp folder)
     warm: bool = True  # fork sandbox workers from warm parents (sandbox.process.Zygote) where the sandbox allows
+    secret: str = field(default="", repr=False)  # official examples (grader.secret); never printed
 
     def limits(self):
         from ..sandbox.process import Limits
@@ -275,8 +276,8 @@ def _warm(settings: Settings, warm_up: bool):
         with tempfile.TemporaryDirectory(prefix="grade-warm-up-") as tmp:
             path = Path(tmp) / f"{info.id}.py"
             path.write_text("".join(f"def {n}(*args, **kwargs):\n    return None\n\n" for n in names))
-            engine.grade(info, path, instructor=True, sandbox=settings.sandbox, max_examples=5)
-    engine.prepare(info)  # every child replays the same drawn examples (see engine.recorded_examples)
+            engine.grade(info, path, instructor=True, sandbox=settings.sandbox, max_examples=5, secret=settings.secret)
+    engine.prepare(info, secret=settings.secret)  # every child replays the same drawn examples (see engine.recorded_examples)
     if threading.active_count() > 1:  # forking with another thread alive could copy a held lock
         raise RuntimeError("a thread is still running after the warm-up; cannot fork safely")
     gc.collect()
@@ -302,7 +303,7 @@ def _grade_one(job: Job, settings: Settings, fd: int) -> None:
         with staged(job.path, stems=(settings.exercise.id,), parent=settings.staging) as source:
             result = grade(settings.exercise, source, instructor=True, sandbox=settings.sandbox,
                            limits=settings.limits(), hidden_paths=settings.hidden_paths,
-                           on_check=lambda c: send({"check": c.to_dict()}), **kwargs)
+                           on_check=lambda c: send({"check": c.to_dict()}), secret=settings.secret, **kwargs)
     except SubmissionError as e:  # e.g. a notebook that is not valid JSON: the student's problem
         send({"problem": str(e)})
     except Exception as e:  # the grader's own failure: one line, the traceback for -v

@@ -18,7 +18,7 @@ from grader.kit import (
     check, expect, expect_array, expect_float, expect_oracle, float_arrays, given, Mismatch, Mistake, sides, st,
     type_name)
 
-from reference import exercise01 as ref
+from grader.reference import exercise01 as ref
 
 TITLE = "Softmax and cross-entropy"
 ALIASES = ("softmax", "cross-entropy", "cross_entropy", "crossentropy")

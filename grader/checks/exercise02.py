@@ -26,7 +26,7 @@ from grader.kit import (
     check, expect, expect_array, expect_int, expect_module, float_arrays, given, Handle, Mismatch, Mistake,
     model_output, st, StudentError, type_name)
 
-from reference import exercise02 as ref
+from grader.reference import exercise02 as ref
 
 TITLE = "Fully connected networks"
 ALIASES = ("fcnn", "fully-connected", "dense", "mlp")

@@ -13,7 +13,7 @@ import numpy as np
 from grader.kit import (check, expect, expect_array, expect_int, expect_oracle, float_arrays, given, Mistake,
                         result_dtype, rounding_tolerance, sides, small_floats, st)
 
-from reference import exercise03 as ref
+from grader.reference import exercise03 as ref
 
 TITLE = "Convolution by hand"
 ALIASES = ("convolution", "conv", "conv2d")

@@ -21,7 +21,7 @@ from torch import nn
 
 from grader.kit import check, expect, expect_int, given, Mismatch, Mistake, st, StudentError, type_name
 
-from reference import exercise04 as ref
+from grader.reference import exercise04 as ref
 
 TITLE = "Parameter counts and output shapes"
 ALIASES = ("summary", "parameters", "parameter-counts", "shapes")

@@ -13,7 +13,7 @@ import math
 
 from grader.kit import check, expect_int, given, Mistake, st
 
-from reference import exercise05 as ref
+from grader.reference import exercise05 as ref
 
 TITLE = "Receptive fields"
 ALIASES = ("receptive-field", "receptive_field", "receptive-fields", "rf")

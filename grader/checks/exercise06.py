@@ -24,7 +24,7 @@ from grader.kit import (
     ALPHA, FLOAT_RTOL, check, expect, expect_array, expect_float, float_arrays, given, hoeffding, Mismatch,
     Mistake, probabilities, RemoteArraySubclass, sides, st, TensorData, worker_rng)
 
-from reference import exercise06 as ref
+from grader.reference import exercise06 as ref
 
 
 TITLE = "Dropout expectations"

@@ -19,7 +19,7 @@ import numpy as np
 from grader.kit import (assume, check, expect, expect_array, expect_oracle, float_arrays, given, Mismatch, Mistake,
                         result_dtype, rounding_tolerance, sides, st, type_name)
 
-from reference import exercise07 as ref
+from grader.reference import exercise07 as ref
 
 TITLE = "Batch normalization and input standardization"
 ALIASES = ("batchnorm", "batch-normalization", "standardize", "standardization")

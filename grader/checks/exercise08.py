@@ -23,7 +23,7 @@ from grader.kit import (
     ALPHA, check, chernoff_lower, dkw, example, expect, expect_array, expect_float, float_arrays, given,
     ks_on_grid, Mistake, normal_cdf, sides, small_floats, st, type_name, uniform_cdf, worker_rng)
 
-from reference import exercise08 as ref
+from grader.reference import exercise08 as ref
 
 
 TITLE = "Weight initialization"

@@ -31,7 +31,7 @@ import numpy as np
 from grader.kit import (
     ALPHA, check, expect, given, Handle, hoeffding, Mismatch, Mistake, st, type_name, worker_rng)
 
-from reference import exercise09 as ref
+from grader.reference import exercise09 as ref
 
 
 TITLE = "Early stopping and data augmentation"

@@ -16,8 +16,8 @@ import numpy as np
 
 from grader.kit import check, example, expect, expect_array, float_arrays, given, Mismatch, Mistake, st, type_name
 
-from reference import exercise05
-from reference import exercise10 as ref
+from grader.reference import exercise05
+from grader.reference import exercise10 as ref
 
 TITLE = "1D causal and dilated convolution"
 ALIASES = ("causal", "causal-conv", "causal_conv1d", "dilated")

@@ -30,7 +30,7 @@ from grader.kit import (
     build_net, check, expect, expect_array, expect_module, given, Handle, Mismatch, Mistake, model_output, record_map,
     st, StudentError, TensorData, type_name)
 
-from reference import exercise13 as ref
+from grader.reference import exercise13 as ref
 
 TITLE = "Shining light into the black box"
 ALIASES = ("xai", "saliency", "grad-cam", "gradcam", "occlusion", "explain")

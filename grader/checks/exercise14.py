@@ -35,7 +35,7 @@ import numpy as np
 
 from grader.kit import Verdict, check, TrainedModel
 
-from reference.measures import log_softmax, scores
+from grader.reference.measures import log_softmax, scores
 
 TITLE = "Project: which of 8 celebrities is on the image"
 ALIASES = ("project", "faces", "celebrities", "lfw8")

@@ -37,7 +37,7 @@ class Failure:
 
 
 def execute(spec: CheckSpec, sub: Submission, failures: list[Failure], max_examples: int,
-             *, exercise: str, shrink_calls: int) -> None:
+             *, exercise: str, shrink_calls: int, secret: str = "") -> None:
     """Run one check: replay its examples, and only when one fails let hypothesis search and shrink."""
     fn = spec.fn
     if not is_search(spec):
@@ -47,28 +47,32 @@ def execute(spec: CheckSpec, sub: Submission, failures: list[Failure], max_examp
             failures.append(Failure({}, e, list(sub.log)))
             raise
         return
-    failed = _replay(spec, sub, recorded_examples(exercise, spec, max_examples))
+    failed = _replay(spec, sub, recorded_examples(exercise, spec, max_examples, secret=secret))
     if failed is None:
         return
     if shrink_calls == 0 and _is_failure(failed.error):
         # what hypothesis would report without shrinking: its first failing example, this one
         failures.append(failed)
         raise failed.error
-    _search(spec, sub, failures, max_examples, seed=check_seed(exercise, spec.name), shrink_calls=shrink_calls)
+    _search(spec, sub, failures, max_examples, seed=check_seed(exercise, spec.name, secret), shrink_calls=shrink_calls)
 
 
 def is_search(spec: CheckSpec) -> bool:
     return getattr(spec.fn, "hypothesis", None) is not None
 
 
-def check_seed(exercise: str, check: str) -> int:
+def check_seed(exercise: str, check: str, secret: str = "") -> int:
     """Return the fixed seed of one check's examples.
 
     Derived from the exercise's and the check's names only, so the examples a check draws
     change when its strategy changes and never with the grader's own code around it
     (``derandomize`` would hash the source of whatever function hypothesis is handed).
+    Official grading mixes in the course's ``secret`` (``grader.secret``): a student's local
+    run meets the public examples, an official one others that the student cannot have seen,
+    the same for every submission and on every machine that holds the same secret.
     """
-    return int.from_bytes(hashlib.sha256(f"{exercise}:{check}".encode()).digest()[:8], "big")
+    text = f"{exercise}:{check}" if not secret else f"{secret}\0{exercise}:{check}"
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
 
 
 def _seed_alone() -> None:
@@ -117,10 +121,10 @@ def _hypothesis_settings(fn: Callable, max_examples: int, seed: int) -> None:
     use_seed(seed)(fn)
 
 
-_RECORDED: dict[tuple[str, str, int], list[dict]] = {}
+_RECORDED: dict[tuple[str, str, int, str], list[dict]] = {}
 
 
-def recorded_examples(exercise: str, spec: CheckSpec, max_examples: int) -> list[dict]:
+def recorded_examples(exercise: str, spec: CheckSpec, max_examples: int, *, secret: str = "") -> list[dict]:
     """Return the inputs hypothesis gives this check when every example passes, in order.
 
     With a fixed seed, what hypothesis generates depends only on whether each example passed
@@ -131,14 +135,14 @@ def recorded_examples(exercise: str, spec: CheckSpec, max_examples: int) -> list
     failure and shrinks it. A student's run and a batch take this same path, call the
     submission with the same inputs in the same order, and give the same result.
     """
-    key = (exercise, spec.name, max_examples)
+    key = (exercise, spec.name, max_examples, secret)
     if key not in _RECORDED:
         drawn: list[dict] = []
         hyp = spec.fn.hypothesis
         inner = hyp.inner_test
         hyp.inner_test = lambda *args, **kwargs: drawn.append(_drawn(kwargs))
         try:
-            _hypothesis_settings(spec.fn, max_examples, check_seed(exercise, spec.name))
+            _hypothesis_settings(spec.fn, max_examples, check_seed(exercise, spec.name, secret))
             spec.fn(None)
         finally:
             hyp.inner_test = inner
@@ -146,11 +150,11 @@ def recorded_examples(exercise: str, spec: CheckSpec, max_examples: int) -> list
     return _RECORDED[key]
 
 
-def prepare(exercise: str | registry.ExerciseInfo) -> int:
+def prepare(exercise: str | registry.ExerciseInfo, *, secret: str = "") -> int:
     """Draw every check's examples now (before forking graders); return how many were drawn."""
     info = exercise if isinstance(exercise, registry.ExerciseInfo) else registry.find_exercise(exercise)
     ex = registry.load(info)
-    return sum(len(recorded_examples(ex.id, spec, spec.max_examples or ex.max_examples))
+    return sum(len(recorded_examples(ex.id, spec, spec.max_examples or ex.max_examples, secret=secret))
                for spec in ex.checks if is_search(spec))
 
 

@@ -36,8 +36,12 @@ ABORT_OUTCOMES = {
 def grade(exercise: str | registry.ExerciseInfo, submission: str | Path | Source, *, instructor: bool = False,
           sandbox: bool = True, limits: Limits | None = None, hidden_paths: tuple[str, ...] = (),
           max_examples: int | None = None, on_check: Callable[[CheckResult], None] | None = None,
-          only: Callable[[CheckSpec], bool] | None = None, data_dir: str | Path | None = None) -> ExerciseResult:
+          only: Callable[[CheckSpec], bool] | None = None, data_dir: str | Path | None = None,
+          secret: str = "") -> ExerciseResult:
     """Grade ``submission`` (a path or a read ``Source``) for ``exercise`` (id, name or info).
+
+    ``secret``: official grading's examples (``grader.secret``); empty, the public ones a
+    student's own run meets. Checks without ``@given`` (the slides' worked examples) use none.
 
     ``only`` selects a subset of the checks (the project's own tests use it to stay fast).
     ``data_dir`` is where checks that need a dataset look for it (exercise11's test images).
@@ -47,7 +51,7 @@ def grade(exercise: str | registry.ExerciseInfo, submission: str | Path | Source
         with staged(Path(submission), stems=(info.id,)) as source:
             return grade(info, source, instructor=instructor, sandbox=sandbox, limits=limits,
                          hidden_paths=hidden_paths, max_examples=max_examples, on_check=on_check, only=only,
-                         data_dir=data_dir)
+                         data_dir=data_dir, secret=secret)
     started = time.monotonic()
     source = submission
     notes = list(source.notes)
@@ -100,7 +104,7 @@ def grade(exercise: str | registry.ExerciseInfo, submission: str | Path | Source
             wrong = None if spec.hidden or sub is None or fatal else _wrong_default(spec, sub, reference, defaults_seen)
             result = _run_check(spec, ex, sub, fatal, static_rules, max_examples,
                                 ex.shrink_calls_again if again else ex.shrink_calls, wrong_default=wrong,
-                                reference=reference)
+                                reference=reference, secret=secret)
             if result.counterexample is not None and is_search(spec) and not spec.hidden:
                 shrunk.update(spec.functions)
             results.append(result)
@@ -139,7 +143,7 @@ def _reference(exercise: str):
     import importlib
 
     try:
-        return importlib.import_module(f"reference.{exercise}")
+        return importlib.import_module(f"grader.reference.{exercise}")
     except ImportError:
         return None
 
@@ -210,7 +214,7 @@ def _load_error_note(err: dict, source: Source) -> str:
 
 def _run_check(spec: CheckSpec, ex: Exercise, sub: Submission | None, fatal: str | None,
                static_rules: dict[str, list[str]], max_examples: int | None, shrink_calls: int, *,
-               wrong_default: str | None = None, reference=None) -> CheckResult:
+               wrong_default: str | None = None, reference=None, secret: str = "") -> CheckResult:
     base = dict(name=spec.name, title=spec.title, max_score=spec.points, functions=spec.functions, hidden=spec.hidden)
     if fatal is not None or sub is None:
         return CheckResult(**base, score=0.0, outcome="crash", message=fatal or "nothing could be run")
@@ -229,7 +233,7 @@ def _run_check(spec: CheckSpec, ex: Exercise, sub: Submission | None, fatal: str
     error: BaseException | None = None
     try:
         execute(spec, sub, failures, max_examples or spec.max_examples or ex.max_examples,
-                 exercise=ex.id, shrink_calls=shrink_calls)
+                 exercise=ex.id, shrink_calls=shrink_calls, secret=secret)
     except BaseException as e:  # noqa: BLE001 - sorted below; KeyboardInterrupt re-raised
         if isinstance(e, KeyboardInterrupt):
             raise

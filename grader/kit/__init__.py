@@ -1,7 +1,7 @@
 """The toolkit a checks module is written with: everything it needs, from one place.
 
     from grader.kit import check, given, st, expect_array, Mistake, float_arrays, ...
-    from reference import exercise03 as ref
+    from grader.reference import exercise03 as ref
 
 - declaring: ``check`` (a check and its points), ``Mistake`` (a typical wrong answer),
   ``Verdict`` (a measured share of the points), ``Context`` (``sub.context``), ``record_map``

@@ -68,7 +68,7 @@ def cnn_weights(seed: int, data_dir: Path, epochs: int) -> tuple[bytes, float]:
     import torch
     from safetensors.torch import save
 
-    from reference.faces_ladder import Settings, cnn_member, load_faces
+    from grader.reference.faces_ladder import Settings, cnn_member, load_faces
 
     torch.set_num_threads(2)
     train, val, test = load_faces(data_dir)

@@ -62,11 +62,12 @@ def test_a_batch_result_is_exactly_what_grade_gives_for_the_same_file(graded):
             if row.status == "problem":
                 continue
             path = folder / row.file
-            alone = grade("exercise03", path, instructor=True).to_dict()
+            alone = grade("exercise03", path, instructor=True, secret=os.environ["GRADER_SECRET"]).to_dict()
             assert canonical(row.result) == canonical(alone), row.student
-            public = grade("exercise03", path).to_dict()  # the student's own run: the same public checks
-            strip = lambda checks: [canonical({"duration": 0, "checks": [c]}) for c in checks if not c["hidden"]]
-            assert strip(public["checks"]) == strip(row.result["checks"])
+            # the student's own run has the same public checks, on the public examples (grader.secret)
+            public = grade("exercise03", path).to_dict()
+            names = lambda checks: [(c["name"], c["max_score"]) for c in checks if not c["hidden"]]
+            assert names(public["checks"]) == names(row.result["checks"])
             break  # one full comparison here; every variant is compared in measure_throughput.py
 
 

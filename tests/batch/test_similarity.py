@@ -56,7 +56,7 @@ def students(folder: Path) -> list[Student]:
 
 
 def test_every_generated_solution_is_correct_and_written_its_own_way(klass):
-    from reference import exercise03 as ref
+    from grader.reference import exercise03 as ref
 
     _, codes, planted = klass
     rng = np.random.default_rng(3)

@@ -181,7 +181,7 @@ def test_the_calibration_of_the_shallow_learner_check_holds():
     from sklearn.neighbors import KNeighborsClassifier
 
     from grader.checks import exercise12 as checks
-    from reference import exercise12 as ref
+    from grader.reference import exercise12 as ref
 
     (x, y), (xt, yt) = checks.shallow_data()
     scores = {"logreg": ref.fit_shallow(x, y).score(xt, yt),
@@ -200,7 +200,7 @@ def test_the_checks_numpy_oracles_equal_the_torch_reference():
 
     from grader.checks import exercise12 as checks
     from grader.kit import tiny_backbone
-    from reference import exercise12 as ref
+    from grader.reference import exercise12 as ref
 
     rng = np.random.default_rng(0)
     for h, w, size in ((5, 7, 9), (8, 8, 3), (4, 6, 4), (3, 3, 1)):

@@ -3,7 +3,7 @@
 import numpy as np
 
 from grader.kit.tolerance import result_dtype, rounding_tolerance
-from reference import exercise03, exercise07
+from grader.reference import exercise03, exercise07
 
 
 def test_a_constant_pixel_standardized_in_float32_is_allowed_the_error_float32_really_makes():

@@ -11,7 +11,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from reference import cifar10, ladder  # noqa: E402
+from grader.reference import cifar10, ladder  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 

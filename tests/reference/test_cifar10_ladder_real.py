@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.slow,
 
 @pytest.fixture(scope="module")
 def table(tmp_path_factory):
-    from reference import ladder
+    from grader.reference import ladder
 
     out = tmp_path_factory.mktemp("ladder") / "cifar10-ladder.json"
     return ladder.run(ZIP.parent, threads=2, out=out)

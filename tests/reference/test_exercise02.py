@@ -13,7 +13,7 @@ import pytest
 import torch
 from torch import nn
 
-from reference import exercise02 as ref
+from grader.reference import exercise02 as ref
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTION_PATH = ROOT / "solutions" / "exercise02.py"

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from reference import exercise04 as ref
+from grader.reference import exercise04 as ref
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTION_PATH = ROOT / "solutions" / "exercise04.py"

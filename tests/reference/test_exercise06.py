@@ -10,7 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from reference import exercise06 as ref
+from grader.reference import exercise06 as ref
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTION_PATH = ROOT / "solutions" / "exercise06.py"

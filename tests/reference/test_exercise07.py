@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from reference import exercise07 as ref
+from grader.reference import exercise07 as ref
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTION_PATH = ROOT / "solutions" / "exercise07.py"

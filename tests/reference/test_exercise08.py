@@ -10,7 +10,7 @@ import pytest
 import torch
 from scipy import stats
 
-from reference import exercise08 as ref
+from grader.reference import exercise08 as ref
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTION_PATH = ROOT / "solutions" / "exercise08.py"

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from reference import exercise09 as ref
+from grader.reference import exercise09 as ref
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTION_PATH = ROOT / "solutions" / "exercise09.py"

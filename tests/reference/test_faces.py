@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from reference import faces
-from reference.faces_ladder import FROM_SCRATCH, run
+from grader.reference import faces
+from grader.reference.faces_ladder import FROM_SCRATCH, run
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = ROOT / "docs" / "results" / "faces-ladder.json"
