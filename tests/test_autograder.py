@@ -261,13 +261,14 @@ def test_a_crashing_grader_is_a_failed_autograder_test_not_a_missing_file(bundle
     assert data["score"] == 0 and "internal error in the grader" in autograder_test(data)["output"]
 
 
-def test_the_torch_bundle_sets_up_in_a_fresh_venv_and_grades_there(tmp_path):
+def test_the_torch_bundle_sets_up_in_a_fresh_venv_and_grades_there(tmp_path, official_bundle):
     """exercise02 end to end as on Gradescope: setup.sh makes a clean venv (no system site-packages),
     installs torch (here pip finds the local CPU build: TORCH_INDEX_URL empty), the pins and the
     wheel; run_autograder then grades with the venv's Python. About 30 s here (setup.sh 28 s, from
     pip's local wheels), so it stays in the default suite."""
     bundle = tmp_path / "exercise02.zip"
-    result = CliRunner().invoke(main, ["release", "--root", str(ROOT), "--gradescope", "exercise02", "-o", str(bundle)])
+    result = CliRunner().invoke(main, ["release", "--root", str(ROOT), "--gradescope", "exercise02", "-o", str(bundle),
+                                       *official_bundle])
     assert result.exit_code == 0, result.output
     solution = (ROOT / "solutions" / "exercise02.py").read_text(encoding="utf-8")
     root = unpack(bundle, tmp_path / "ag", {"exercise02.py": solution})
